@@ -1,0 +1,117 @@
+"""Parse and validate a Census `hitech` response body into rows.
+
+Used on fresh responses and on landed files alike, so a rebuild from the landing zone applies
+exactly the checks a fetch does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from ingest.errors import CensusResponseError
+
+FLOWS = ("imports", "exports")
+# Monthly values only: the *_YR fields are year-to-date running totals and must never be summed.
+VALUE_COLUMN = {"imports": "GEN_VAL_MO", "exports": "ALL_VAL_MO"}
+KEY_COLUMNS = ("CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC")
+# The API marks "all countries" / "all commodities" with "-" (older output: the empty string).
+TOTAL_MARKERS = ("-", "")
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_DIGITS = re.compile(r"^\d+$")
+
+
+class MalformedJson(ValueError):
+    """The body is not valid JSON (often a truncated transfer): worth a retry."""
+
+
+@dataclass(frozen=True)
+class CensusTable:
+    """The rows of one (flow, year) response, in raw-table column order."""
+
+    flow: str
+    year: int
+    columns: tuple[str, ...]  # CTY_CODE, CTY_NAME, HITECH, HITECH_DESC, <value column>, time
+    rows: list[tuple[str, ...]]
+
+    @property
+    def months(self) -> list[str]:
+        return sorted({row[-1] for row in self.rows})
+
+
+def requested_variables(flow: str) -> list[str]:
+    check_flow(flow)
+    return [*KEY_COLUMNS, VALUE_COLUMN[flow]]
+
+
+def check_flow(flow: str) -> None:
+    if flow not in FLOWS:
+        raise ValueError(f"flow must be one of {FLOWS}, not {flow!r}")
+
+
+def decode_json(body: bytes) -> object:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedJson(f"the body is not valid JSON ({exc.__class__.__name__})") from None
+
+
+def parse_table(body: bytes, flow: str, year: int) -> CensusTable:
+    """Validate a 200 body and return its rows; raise CensusResponseError naming the problem."""
+    return table_from_json(decode_json(body), flow, year)
+
+
+def table_from_json(data: object, flow: str, year: int) -> CensusTable:
+    where = f"{flow} {year}"
+    if not isinstance(data, list) or not data or not all(isinstance(r, list) for r in data):
+        raise CensusResponseError(f"{where}: the response is not a JSON array of rows.")
+    header, body_rows = data[0], data[1:]
+    wanted = [*requested_variables(flow), "time"]
+    missing = [name for name in wanted if name not in header]
+    if missing:
+        raise CensusResponseError(
+            f"{where}: the response lacks the column(s) {', '.join(missing)} "
+            f"(header: {', '.join(map(str, header))}). Nothing was written."
+        )
+    if not body_rows:
+        raise CensusResponseError(
+            f"{where}: the response holds only a header row and no data (the API answers 204 "
+            "when a period is not released). Nothing was written."
+        )
+    # Predicate columns are appended and a name can repeat: take each name's first occurrence.
+    index = [header.index(name) for name in wanted]
+    value_col = VALUE_COLUMN[flow]
+    rows: list[tuple[str, ...]] = []
+    seen: set[tuple[str, str, str]] = set()
+    for number, raw in enumerate(body_rows, start=1):
+        if len(raw) != len(header):
+            raise CensusResponseError(
+                f"{where}: row {number} has {len(raw)} fields, the header has {len(header)}."
+            )
+        row = tuple("" if raw[i] is None else str(raw[i]) for i in index)
+        code, _, hitech, _, value, month = row
+        if not _DIGITS.match(value):
+            raise CensusResponseError(
+                f"{where}: row {number} ({code or '-'} / {hitech or '-'} / {month}) has "
+                f"{value_col}={value!r}, which is not a non-negative whole number of dollars."
+            )
+        match = _MONTH.match(month)
+        if not match or int(match.group(1)) != year or not 1 <= int(match.group(2)) <= 12:
+            raise CensusResponseError(
+                f"{where}: row {number} has time={month!r}, outside the requested year {year}."
+            )
+        key = (normalize_total(code), normalize_total(hitech), month)
+        if key in seen:
+            raise CensusResponseError(
+                f"{where}: duplicate row for CTY_CODE={code!r}, HITECH={hitech!r}, time={month}."
+            )
+        seen.add(key)
+        rows.append(row)
+    return CensusTable(flow=flow, year=year, columns=(*wanted[:-1], "time"), rows=rows)
+
+
+def normalize_total(code: str) -> str:
+    code = code.strip()
+    return "-" if code in TOTAL_MARKERS else code

@@ -1,0 +1,118 @@
+"""The landing zone: every successful response kept verbatim, one file per fetch, never overwritten.
+
+Layout: `<ATP_LANDING_DIR>/<flow>/<year>/<flow>_<year>_<fetched-at>.json` and beside it a
+`.manifest.json` with the endpoint, the request without the key, fetched-at (UTC), sha256, rows
+and the months present. Files are written to a temporary name and hard-linked into place, so a
+reader sees a whole file or none, and an existing file is never replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ingest.census_format import CensusTable, check_flow, parse_table
+from ingest.client import Fetch
+from ingest.errors import LandingError
+
+MANIFEST_SUFFIX = ".manifest.json"
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    path: Path
+    manifest: dict
+
+    @property
+    def fetched_at(self) -> datetime:
+        return datetime.fromisoformat(self.manifest["fetched_at"])
+
+    def read_table(self) -> CensusTable:
+        """Read the file back, check it against its manifest's checksum, and parse it."""
+        try:
+            body = self.path.read_bytes()
+        except OSError as exc:
+            raise LandingError(f"cannot read landed file {self.path}: {exc.strerror}") from None
+        if hashlib.sha256(body).hexdigest() != self.manifest["sha256"]:
+            raise LandingError(
+                f"landed file {self.path} does not match the sha256 in its manifest: it was changed "
+                "or damaged after landing. Remove it and its manifest, then fetch again (make run)."
+            )
+        return parse_table(body, self.manifest["flow"], int(self.manifest["year"]))
+
+
+def land(landing_dir: Path, fetch: Fetch) -> LandedFile:
+    """Write a released fetch's body and manifest into the landing zone."""
+    assert fetch.body is not None and fetch.table is not None, "only released fetches are landed"
+    folder = partition_dir(landing_dir, fetch.flow, fetch.year)
+    stamp = fetch.fetched_at.strftime("%Y%m%dT%H%M%S%fZ")
+    path = folder / f"{fetch.flow}_{fetch.year}_{stamp}.json"
+    months = fetch.table.months
+    manifest = {
+        "flow": fetch.flow,
+        "year": fetch.year,
+        "endpoint": fetch.endpoint,
+        "request": fetch.request_url,
+        "params": fetch.params,
+        "fetched_at": fetch.fetched_at.isoformat(),
+        "sha256": hashlib.sha256(fetch.body).hexdigest(),
+        "bytes": len(fetch.body),
+        "rows": len(fetch.table.rows),
+        "first_month": months[0],
+        "last_month": months[-1],
+        "months": months,
+        "file": path.name,
+    }
+    _write_new(path, fetch.body)
+    _write_new(path.with_name(path.stem + MANIFEST_SUFFIX), json.dumps(manifest, indent=2).encode())
+    return LandedFile(path=path, manifest=manifest)
+
+
+def landed_files(landing_dir: Path, flow: str, year: int) -> list[LandedFile]:
+    """Every complete landing of a partition (data file and manifest), oldest first."""
+    folder = partition_dir(landing_dir, flow, year)
+    found = []
+    for manifest_path in folder.glob(f"*{MANIFEST_SUFFIX}"):
+        data_path = manifest_path.with_name(
+            manifest_path.name.removesuffix(MANIFEST_SUFFIX) + ".json"
+        )
+        try:
+            manifest = json.loads(manifest_path.read_text())
+        except (OSError, ValueError) as exc:
+            raise LandingError(f"cannot read manifest {manifest_path}: {exc}") from None
+        if data_path.exists():
+            found.append(LandedFile(path=data_path, manifest=manifest))
+    return sorted(found, key=lambda f: (f.fetched_at, f.path.name))
+
+
+def newest_landed(landing_dir: Path, flow: str, year: int) -> LandedFile | None:
+    files = landed_files(landing_dir, flow, year)
+    return files[-1] if files else None
+
+
+def partition_dir(landing_dir: Path, flow: str, year: int) -> Path:
+    check_flow(flow)
+    return landing_dir / flow / str(year)
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.link(tmp, path)  # fails if the name exists: a landed file is never overwritten
+        finally:
+            os.unlink(tmp)
+    except FileExistsError:
+        raise LandingError(f"{path} already exists; landed files are never overwritten.") from None
+    except OSError as exc:
+        raise LandingError(f"cannot write {path}: {exc.strerror}. Check ATP_LANDING_DIR.") from None

@@ -1,0 +1,104 @@
+"""One (flow, year) partition end to end: fetch -> land -> load, or reload from the landing zone.
+
+Dagster assets and the command line both call these, so the behaviour lives in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ingest.client import CensusClient
+from ingest.landing import LandedFile, land, newest_landed
+from ingest.settings import Settings
+from ingest.warehouse import load_partition, partition_summary
+
+
+@dataclass(frozen=True)
+class PartitionResult:
+    flow: str
+    year: int
+    status: str  # "loaded" | "not_released" | "not_landed"
+    rows: int
+    months: list[str]
+    fetched_at: datetime | None = None
+    landing_file: str | None = None
+    sha256: str | None = None
+    requests: int = 0
+    # Not released: what the warehouse still holds for the partition (kept untouched).
+    stored_rows: int = 0
+
+    def describe(self) -> str:
+        if self.status == "loaded":
+            span = f"{self.months[0]}..{self.months[-1]}" if self.months else "-"
+            return (
+                f"{self.flow} {self.year}: {self.rows:,} rows, {len(self.months)} month(s) {span}"
+            )
+        if self.status == "not_released":
+            return (
+                f"{self.flow} {self.year}: not released yet (HTTP 204); "
+                f"kept {self.stored_rows:,} stored rows"
+            )
+        return f"{self.flow} {self.year}: nothing landed for this partition; kept stored rows"
+
+
+def fetch_and_load(settings: Settings, flow: str, year: int, client: CensusClient | None = None):
+    """Fetch a partition from the API, land the response, then replace the raw partition."""
+    client = client or CensusClient(settings.base_url, settings.require_api_key())
+    fetch = client.fetch_year(flow, year)
+    if not fetch.released:
+        # 204: the year is not published yet. What we already hold stays as it is.
+        stored = _stored_rows(settings.warehouse, flow, year)
+        return PartitionResult(
+            flow,
+            year,
+            "not_released",
+            0,
+            [],
+            fetched_at=fetch.fetched_at,
+            requests=fetch.attempts,
+            stored_rows=stored,
+        )
+    landed = land(settings.landing_dir, fetch)
+    return _load(settings, landed, requests=fetch.attempts)
+
+
+def reload_from_landing(settings: Settings, flow: str, year: int) -> PartitionResult:
+    """Reload a partition from its newest landed file, without the network."""
+    landed = newest_landed(settings.landing_dir, flow, year)
+    if landed is None:
+        return PartitionResult(
+            flow,
+            year,
+            "not_landed",
+            0,
+            [],
+            stored_rows=_stored_rows(settings.warehouse, flow, year),
+        )
+    return _load(settings, landed, requests=0)
+
+
+def _load(settings: Settings, landed: LandedFile, *, requests: int) -> PartitionResult:
+    table = landed.read_table()
+    relative = landed.path.relative_to(settings.landing_dir).as_posix()
+    rows = load_partition(
+        settings.warehouse, table, fetched_at=landed.fetched_at, landing_file=relative
+    )
+    return PartitionResult(
+        table.flow,
+        table.year,
+        "loaded",
+        rows,
+        table.months,
+        fetched_at=landed.fetched_at,
+        landing_file=relative,
+        sha256=landed.manifest["sha256"],
+        requests=requests,
+    )
+
+
+def _stored_rows(warehouse: Path, flow: str, year: int) -> int:
+    if not warehouse.exists():
+        return 0
+    return partition_summary(warehouse, flow, year)[0]

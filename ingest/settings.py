@@ -1,0 +1,75 @@
+"""Configuration from environment variables (see the README's table)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from ingest.errors import ConfigError
+
+DEFAULT_BASE_URL = "https://api.census.gov/data/timeseries/intltrade"
+DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
+DEFAULT_LANDING_DIR = "data/landing"
+DEFAULT_START_YEAR = 2013
+# The monthly intltrade datasets start in January 2010.
+EARLIEST_YEAR = 2010
+
+KEY_HELP = (
+    "Get a free key at https://api.census.gov/data/key_signup.html (it is activated by an e-mail "
+    "link), then `export CENSUS_API_KEY=<your 40-character key>`."
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    base_url: str
+    api_key: str | None
+    warehouse: Path
+    landing_dir: Path
+    start_year: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            base_url=(env.get("CENSUS_API_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
+            api_key=(env.get("CENSUS_API_KEY") or "").strip() or None,
+            warehouse=_path(env.get("ATP_WAREHOUSE") or DEFAULT_WAREHOUSE),
+            landing_dir=_path(env.get("ATP_LANDING_DIR") or DEFAULT_LANDING_DIR),
+            start_year=_start_year(env.get("ATP_START_YEAR")),
+        )
+
+    def require_api_key(self) -> str:
+        if not self.api_key:
+            raise ConfigError(
+                f"CENSUS_API_KEY is not set: the Census API requires a key. {KEY_HELP}"
+            )
+        return self.api_key
+
+    def years(self, today: date | None = None) -> list[int]:
+        """Every year partition: ATP_START_YEAR through the current (unfinished) year."""
+        return list(range(self.start_year, (today or date.today()).year + 1))
+
+
+def _path(value: str) -> Path:
+    # Absolute, so that dbt (which runs in dbt_project/) and Python agree on the same file.
+    return Path(value).expanduser().resolve()
+
+
+def _start_year(value: str | None) -> int:
+    if value is None or not value.strip():
+        return DEFAULT_START_YEAR
+    this_year = date.today().year
+    try:
+        year = int(value)
+    except ValueError:
+        year = -1
+    if not EARLIEST_YEAR <= year <= this_year:
+        raise ConfigError(
+            f"ATP_START_YEAR={value!r} is not a year from {EARLIEST_YEAR} (the first year the Census "
+            f"API publishes) to {this_year}. Set it to a four-digit year, e.g. ATP_START_YEAR=2013."
+        )
+    return year

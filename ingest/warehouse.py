@@ -1,0 +1,127 @@
+"""Write raw Census rows into the DuckDB warehouse, one (flow, year) partition at a time.
+
+A partition load is a single transaction (delete that year, insert the new rows), so a failure at
+any point leaves the previous rows, and loading the same rows twice gives the same table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ingest.census_format import VALUE_COLUMN, CensusTable, check_flow
+from ingest.errors import WarehouseBusyError, WarehouseError
+
+RAW_SCHEMA = "raw"
+
+
+def raw_table(flow: str) -> str:
+    check_flow(flow)
+    return f"{RAW_SCHEMA}.census_hitech_{flow}"
+
+
+@contextmanager
+def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse, turning DuckDB's lock error into an actionable message."""
+    if read_only and not path.exists():
+        raise WarehouseError(
+            f"no warehouse at {path}: run `make run` first (or set ATP_WAREHOUSE)."
+        )
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise WarehouseBusyError(
+                f"warehouse busy: another process has {path} open for writing "
+                f"({_lock_holder(str(exc))}). Wait for it to finish or close it (a DuckDB shell, a "
+                "notebook, `dagster dev` running a job), then try again."
+            ) from None
+        raise WarehouseError(f"cannot open the warehouse {path}: {exc}") from None
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _lock_holder(message: str) -> str:
+    marker = "Conflicting lock is held in"
+    if marker in message:
+        return "held by " + message.split(marker, 1)[1].strip().rstrip(".")
+    return "the file is locked"
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    for flow, value_column in VALUE_COLUMN.items():
+        # Fields exactly as delivered (strings); dbt staging types them.
+        con.execute(
+            f"""
+            CREATE TABLE IF NOT EXISTS {raw_table(flow)} (
+                "CTY_CODE" VARCHAR,
+                "CTY_NAME" VARCHAR,
+                "HITECH" VARCHAR,
+                "HITECH_DESC" VARCHAR,
+                "{value_column}" VARCHAR,
+                "time" VARCHAR,
+                "year" INTEGER NOT NULL,
+                "_fetched_at" TIMESTAMP NOT NULL,  -- UTC
+                "_landing_file" VARCHAR NOT NULL   -- relative to ATP_LANDING_DIR
+            )
+            """
+        )
+
+
+def load_partition(
+    warehouse: Path, table: CensusTable, *, fetched_at: datetime, landing_file: str
+) -> int:
+    """Replace the rows of (table.flow, table.year) with table's rows; return the row count."""
+    frame = pd.DataFrame(table.rows, columns=list(table.columns), dtype="object")
+    frame["year"] = table.year
+    frame["_fetched_at"] = pd.Timestamp(fetched_at.astimezone(UTC).replace(tzinfo=None))
+    frame["_landing_file"] = landing_file
+    target = raw_table(table.flow)
+    with connect(warehouse) as con:
+        ensure_raw_tables(con)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(f"DELETE FROM {target} WHERE year = ?", [table.year])
+            _insert_rows(con, target, frame)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return len(frame)
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, target: str, frame: pd.DataFrame) -> None:
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    con.register("incoming_rows", frame)
+    try:
+        con.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM incoming_rows")
+    finally:
+        con.unregister("incoming_rows")
+
+
+def partition_summary(warehouse: Path, flow: str, year: int) -> tuple[int, list[str]]:
+    """Rows and months currently stored for a partition (read-only)."""
+    with connect(warehouse, read_only=True) as con:
+        exists = con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_name = ?",
+            [RAW_SCHEMA, raw_table(flow).split(".")[1]],
+        ).fetchone()[0]
+        if not exists:
+            return 0, []
+        rows = con.execute(
+            f"SELECT count(*), list(DISTINCT time ORDER BY time) FROM {raw_table(flow)} "
+            "WHERE year = ?",
+            [year],
+        ).fetchone()
+    return rows[0], list(rows[1] or [])
