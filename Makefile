@@ -1,0 +1,52 @@
+# atp-warehouse: `make run` builds the warehouse, `make test` proves it offline.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/.dagster
+DBT_MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
+
+.PHONY: install prepare run rebuild test lint dev bench clean
+
+install: $(VENV)/.installed
+
+# Reinstall only when pyproject.toml changes, so a second `make run` skips this.
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+# dbt's manifest, which the Dagster definitions load; rebuilt when a model, test or seed changes.
+prepare: $(DBT_MANIFEST) $(DAGSTER_HOME)/dagster.yaml
+
+$(DBT_MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
+	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
+	@touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	cp $< $@
+
+run: install prepare
+	$(BIN)/atp run
+
+rebuild: install prepare
+	$(BIN)/atp rebuild
+
+test: install prepare
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+dev: install prepare
+	$(BIN)/dagster dev -w workspace.yaml
+
+bench: install prepare
+	$(BIN)/python bench/run_bench.py
+
+clean:
+	rm -rf $(VENV) dbt_project/target dbt_project/logs .pytest_cache

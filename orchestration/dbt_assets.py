@@ -1,0 +1,44 @@
+"""The dbt project as Dagster assets; dbt tests become asset checks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from ingest.settings import Settings
+from orchestration.raw_assets import DUCKDB_POOL
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+class AtpDbtTranslator(DagsterDbtTranslator):
+    def get_asset_spec(self, manifest, unique_id, project):
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        node = manifest["nodes"].get(unique_id) or {}
+        # Group models by dbt layer (staging, intermediate, marts) in the UI.
+        fqn = node.get("fqn") or []
+        if node.get("resource_type") == "model" and len(fqn) > 2:
+            spec = spec.replace_attributes(group_name=fqn[1])
+        elif node.get("resource_type") == "seed":
+            spec = spec.replace_attributes(group_name="seeds")
+        return spec
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=AtpDbtTranslator(),
+    pool=DUCKDB_POOL,
+)
+def atp_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    # dbt runs inside dbt_project/, so give it the warehouse as an absolute path.
+    os.environ["ATP_WAREHOUSE"] = str(Settings.from_env().warehouse)
+    yield from dbt.cli(["build"], context=context).stream()

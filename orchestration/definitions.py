@@ -1,0 +1,30 @@
+"""The code location: every asset, check, job and resource meets here (see workspace.yaml)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from ingest.settings import Settings
+from orchestration.dbt_assets import atp_dbt_models, dbt_resource
+from orchestration.raw_assets import RAW_GROUP, build_raw_assets
+
+settings = Settings.from_env()
+raw_assets = build_raw_assets(settings.start_year)
+
+raw_census_job = dg.define_asset_job(
+    "raw_census_job",
+    selection=dg.AssetSelection.groups(RAW_GROUP),
+    partitions_def=raw_assets[0].partitions_def,
+    description="Fetch, land and load one year of Census ATP imports and exports.",
+)
+dbt_build_job = dg.define_asset_job(
+    "dbt_build_job",
+    selection=dg.AssetSelection.assets(atp_dbt_models),
+    description="dbt build: staging, intermediate and marts, with every dbt test.",
+)
+
+defs = dg.Definitions(
+    assets=[*raw_assets, atp_dbt_models],
+    jobs=[raw_census_job, dbt_build_job],
+    resources={"dbt": dbt_resource()},
+)

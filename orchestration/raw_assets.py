@@ -1,0 +1,78 @@
+"""Raw Census assets: one yearly-partitioned asset per flow, keyed like the dbt sources."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import dagster as dg
+
+from ingest.census_format import FLOWS
+from ingest.partitions import PartitionResult, fetch_and_load, reload_from_landing
+from ingest.settings import Settings
+
+RAW_GROUP = "raw"
+# DuckDB takes one writer at a time: every asset that writes the file shares this pool (limit 1).
+DUCKDB_POOL = "duckdb"
+
+
+def yearly_partitions(start_year: int) -> dg.TimeWindowPartitionsDefinition:
+    # end_offset=1 adds the unfinished current year, which time windows leave out by default.
+    return dg.TimeWindowPartitionsDefinition(
+        start=str(start_year), cron_schedule="0 0 1 1 *", fmt="%Y", end_offset=1
+    )
+
+
+class RawLoadConfig(dg.Config):
+    source: Literal["api", "landing"] = "api"
+    """`api` fetches from the Census API; `landing` reloads the newest landed file, offline."""
+
+
+def raw_asset_key(flow: str) -> dg.AssetKey:
+    return dg.AssetKey([RAW_GROUP, f"census_hitech_{flow}"])
+
+
+def build_raw_asset(flow: str, partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=raw_asset_key(flow),
+        partitions_def=partitions_def,
+        pool=DUCKDB_POOL,
+        group_name=RAW_GROUP,
+        kinds={"python", "duckdb"},
+        description=(
+            f"U.S. {flow} of advanced technology products by partner, ATP group and month, as "
+            f"delivered by the Census API ({flow}/hitech), one calendar year per partition."
+        ),
+    )
+    def _raw(context: dg.AssetExecutionContext, config: RawLoadConfig) -> dg.MaterializeResult:
+        settings = Settings.from_env()
+        year = int(context.partition_key)
+        if config.source == "landing":
+            result = reload_from_landing(settings, flow, year)
+        else:
+            result = fetch_and_load(settings, flow, year)
+        context.log.info(result.describe())
+        return dg.MaterializeResult(metadata=partition_metadata(result))
+
+    return _raw
+
+
+def partition_metadata(result: PartitionResult) -> dict:
+    months = result.months
+    return {
+        "summary": result.describe(),
+        "status": result.status,
+        "rows": dg.MetadataValue.int(result.rows),
+        "months_present": dg.MetadataValue.int(len(months)),
+        "first_month": months[0] if months else "",
+        "last_month": months[-1] if months else "",
+        "fetched_at": result.fetched_at.isoformat() if result.fetched_at else "",
+        "landing_file": result.landing_file or "",
+        "sha256": result.sha256 or "",
+        "requests": dg.MetadataValue.int(result.requests),
+        "rows_kept_unchanged": dg.MetadataValue.int(result.stored_rows),
+    }
+
+
+def build_raw_assets(start_year: int) -> list[dg.AssetsDefinition]:
+    partitions_def = yearly_partitions(start_year)
+    return [build_raw_asset(flow, partitions_def) for flow in FLOWS]

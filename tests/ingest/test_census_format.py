@@ -1,0 +1,75 @@
+"""Parsing a Census response by header name, with the API's quirks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ingest.census_format import MalformedJson, normalize_total, parse_table
+from ingest.errors import CensusResponseError
+
+
+def body(rows) -> bytes:
+    return json.dumps(rows).encode()
+
+
+def test_columns_are_found_by_name_and_the_first_of_a_repeated_name_wins():
+    # Predicate columns are appended; CTY_CODE appears twice when it is also a predicate.
+    data = [
+        ["HITECH_DESC", "GEN_VAL_MO", "CTY_NAME", "HITECH", "CTY_CODE", "time", "CTY_CODE"],
+        ["BIOTECHNOLOGY [01]", "120", "MEXICO", "01", "2010", "2024-03", "2010"],
+        ["TOTAL FOR ALL COMMODITIES", "900", "TOTAL FOR ALL COUNTRIES", "", "", "2024-03", ""],
+    ]
+    table = parse_table(body(data), "imports", 2024)
+    assert table.rows == [
+        ("2010", "MEXICO", "01", "BIOTECHNOLOGY [01]", "120", "2024-03"),
+        ("", "TOTAL FOR ALL COUNTRIES", "", "TOTAL FOR ALL COMMODITIES", "900", "2024-03"),
+    ]
+    assert table.months == ["2024-03"]
+
+
+@pytest.mark.parametrize("marker", ["-", "", " - ", "  "])
+def test_dash_and_empty_string_both_mark_a_total(marker):
+    assert normalize_total(marker) == "-"
+    assert normalize_total(" 0003 ") == "0003"
+
+
+def test_a_dash_total_and_an_empty_total_for_the_same_month_are_duplicates():
+    header = ["CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC", "ALL_VAL_MO", "time"]
+    total = "TOTAL FOR ALL COUNTRIES"
+    data = [header, ["-", total, "-", "T", "5", "2024-01"], ["", total, "", "T", "5", "2024-01"]]
+    with pytest.raises(CensusResponseError, match="duplicate row"):
+        parse_table(body(data), "exports", 2024)
+
+
+@pytest.mark.parametrize("value", ["-5", "12.5", "", "1e9", "N/A", " 7"])
+def test_a_value_that_is_not_a_whole_number_of_dollars_is_refused(value):
+    header = ["CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC", "GEN_VAL_MO", "time"]
+    data = [header, ["2010", "MEXICO", "01", "BIOTECHNOLOGY [01]", value, "2024-01"]]
+    with pytest.raises(CensusResponseError, match=r"row 1 \(2010 / 01 / 2024-01\) has GEN_VAL_MO="):
+        parse_table(body(data), "imports", 2024)
+
+
+def test_a_month_outside_the_requested_year_is_refused():
+    header = ["CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC", "GEN_VAL_MO", "time"]
+    data = [header, ["2010", "MEXICO", "01", "BIOTECHNOLOGY [01]", "1", "2023-12"]]
+    with pytest.raises(CensusResponseError, match="outside the requested year 2024"):
+        parse_table(body(data), "imports", 2024)
+
+
+def test_the_wrong_value_column_for_the_flow_is_a_missing_column():
+    header = ["CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC", "GEN_VAL_MO", "time"]
+    data = [header, ["2010", "MEXICO", "01", "BIOTECHNOLOGY [01]", "1", "2024-01"]]
+    with pytest.raises(CensusResponseError, match="lacks the column.*ALL_VAL_MO"):
+        parse_table(body(data), "exports", 2024)
+
+
+def test_truncated_json_is_reported_as_malformed():
+    with pytest.raises(MalformedJson):
+        parse_table(b'[["CTY_CODE","CTY_NAME"],["2010","MEX', "imports", 2024)
+
+
+def test_an_object_instead_of_rows_is_refused():
+    with pytest.raises(CensusResponseError, match="not a JSON array of rows"):
+        parse_table(b'{"error": "x"}', "imports", 2024)

@@ -1,0 +1,163 @@
+"""Landing zone and partition loads: verbatim files, atomic replace, idempotence, offline reload."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import time
+
+import duckdb
+import pytest
+
+from ingest import warehouse
+from ingest.errors import CensusResponseError, LandingError, WarehouseBusyError
+from ingest.landing import land, landed_files, newest_landed
+from ingest.partitions import fetch_and_load, reload_from_landing
+from tests.conftest import SENTINEL_KEY
+
+
+def raw_rows(settings, flow="imports", year=None):
+    where = "" if year is None else f"WHERE year = {int(year)}"
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        return con.execute(
+            f"SELECT * EXCLUDE (_fetched_at, _landing_file) FROM {warehouse.raw_table(flow)} "
+            f"{where} ORDER BY ALL"
+        ).fetchall()
+
+
+def test_every_fetch_is_landed_verbatim_with_a_manifest(env, client, fake_api):
+    census, _ = client
+    result = fetch_and_load(env, "imports", 2026, census)
+    landed = newest_landed(env.landing_dir, "imports", 2026)
+    served = fake_api.data_requests[-1]
+    assert landed.path.parent == env.landing_dir / "imports" / "2026"
+    manifest = json.loads(landed.path.with_name(landed.path.stem + ".manifest.json").read_text())
+    assert manifest["sha256"] == hashlib.sha256(landed.path.read_bytes()).hexdigest()
+    assert manifest["endpoint"] == "imports/hitech"
+    assert manifest["request"].endswith(
+        "/imports/hitech?get=CTY_CODE%2CCTY_NAME%2CHITECH%2CHITECH_DESC%2CGEN_VAL_MO"
+        "&time=from+2026-01+to+2026-12"
+    )
+    assert (manifest["rows"], manifest["first_month"], manifest["last_month"]) == (
+        9 * 12 * 9,
+        "2026-01",
+        "2026-09",
+    )
+    assert manifest["fetched_at"].endswith("+00:00")
+    assert result.rows == manifest["rows"] and result.landing_file == (
+        f"imports/2026/{landed.path.name}"
+    )
+    assert served.param("key") == SENTINEL_KEY and SENTINEL_KEY not in json.dumps(manifest)
+    # Verbatim: the parsed landed bytes give back exactly the rows that were loaded.
+    assert len(landed.read_table().rows) == len(raw_rows(env, "imports", 2026))
+    assert not list(env.landing_dir.rglob(".tmp-*"))  # no temporary files left behind
+
+
+def test_landed_files_are_never_overwritten(env, client):
+    census, _ = client
+    fetch = census.fetch_year("exports", 2024)
+    land(env.landing_dir, fetch)
+    with pytest.raises(LandingError, match="never overwritten"):
+        land(env.landing_dir, fetch)  # same fetched-at, same name
+    fetch_and_load(env, "exports", 2024, census)
+    assert len(landed_files(env.landing_dir, "exports", 2024)) == 2
+
+
+def test_reloading_a_partition_gives_the_same_rows_and_leaves_other_years(env, client):
+    census, _ = client
+    fetch_and_load(env, "imports", 2024, census)
+    fetch_and_load(env, "imports", 2025, census)
+    before_2024, before_2025 = raw_rows(env, year=2024), raw_rows(env, year=2025)
+    fetch_and_load(env, "imports", 2025, census)
+    assert raw_rows(env, year=2025) == before_2025
+    assert raw_rows(env, year=2024) == before_2024
+    assert len(raw_rows(env)) == len(before_2024) + len(before_2025)
+
+
+def test_a_failure_mid_load_leaves_the_previous_rows(env, client, monkeypatch):
+    census, _ = client
+    fetch_and_load(env, "imports", 2025, census)
+    before = raw_rows(env)
+
+    def insert_half_then_fail(con, target, frame):
+        real_insert(con, target, frame.iloc[: len(frame) // 2])
+        raise RuntimeError("disk fell off")
+
+    real_insert = warehouse._insert_rows
+    monkeypatch.setattr(warehouse, "_insert_rows", insert_half_then_fail)
+    with pytest.raises(RuntimeError, match="disk fell off"):
+        fetch_and_load(env, "imports", 2025, census)
+    assert raw_rows(env) == before
+
+
+def test_a_bad_table_writes_nothing(env, client, fake_api):
+    census, _ = client
+    fetch_and_load(env, "exports", 2025, census)
+    before = raw_rows(env, "exports")
+    fake_api.script("bad_value")
+    with pytest.raises(CensusResponseError):
+        fetch_and_load(env, "exports", 2025, census)
+    assert raw_rows(env, "exports") == before
+    assert len(landed_files(env.landing_dir, "exports", 2025)) == 1
+
+
+def test_204_keeps_the_rows_already_stored(env, client, fake_api):
+    census, _ = client
+    fetch_and_load(env, "imports", 2026, census)
+    before = raw_rows(env)
+    fake_api.script("204")
+    result = fetch_and_load(env, "imports", 2026, census)
+    assert (result.status, result.rows, result.stored_rows) == ("not_released", 0, len(before))
+    assert "not released yet" in result.describe()
+    assert raw_rows(env) == before
+
+
+def test_rebuild_reloads_the_newest_landed_file_without_the_network(env, client, fake_api):
+    census, _ = client
+    fetch_and_load(env, "exports", 2024, census)
+    fetch_and_load(env, "exports", 2024, census)
+    expected = raw_rows(env, "exports")
+    newest = newest_landed(env.landing_dir, "exports", 2024)
+    fake_api.stop()
+    with duckdb.connect(str(env.warehouse)) as con:
+        con.execute("DROP TABLE raw.census_hitech_exports")
+    result = reload_from_landing(env, "exports", 2024)
+    assert result.status == "loaded" and result.requests == 0
+    assert result.landing_file.endswith(newest.path.name)
+    assert raw_rows(env, "exports") == expected
+    assert reload_from_landing(env, "exports", 2019).status == "not_landed"
+
+
+def test_a_damaged_landed_file_is_refused(env, client):
+    census, _ = client
+    fetch_and_load(env, "imports", 2024, census)
+    landed = newest_landed(env.landing_dir, "imports", 2024)
+    landed.path.write_bytes(landed.path.read_bytes().replace(b"MEXICO", b"MEXICA"))
+    with pytest.raises(LandingError, match="does not match the sha256"):
+        reload_from_landing(env, "imports", 2024)
+
+
+def test_a_warehouse_held_by_another_process_is_reported_busy(env, client):
+    census, _ = client
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
+            "time.sleep(60)",
+            str(env.warehouse),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(WarehouseBusyError, match="warehouse busy.*warehouse.duckdb"):
+            fetch_and_load(env, "imports", 2024, census)
+    finally:
+        holder.kill()
+        holder.wait()
+    time.sleep(0.1)
+    assert fetch_and_load(env, "imports", 2024, census).status == "loaded"
