@@ -1,8 +1,8 @@
 """The dbt project as Dagster assets; dbt tests become asset checks."""
 
-from __future__ import annotations
-
 import os
+import shutil
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -29,7 +29,10 @@ class AtpDbtTranslator(DagsterDbtTranslator):
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project)
+    # Prefer the dbt installed beside this Python (the project's venv), even when it is not on PATH.
+    beside = Path(sys.executable).parent / "dbt"
+    executable = str(beside) if beside.exists() else shutil.which("dbt") or "dbt"
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=executable)
 
 
 @dbt_assets(

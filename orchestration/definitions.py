@@ -14,7 +14,6 @@ raw_assets = build_raw_assets(settings.start_year)
 raw_census_job = dg.define_asset_job(
     "raw_census_job",
     selection=dg.AssetSelection.groups(RAW_GROUP),
-    partitions_def=raw_assets[0].partitions_def,
     description="Fetch, land and load one year of Census ATP imports and exports.",
 )
 dbt_build_job = dg.define_asset_job(

@@ -1,7 +1,5 @@
 """Raw Census assets: one yearly-partitioned asset per flow, keyed like the dbt sources."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 import dagster as dg
