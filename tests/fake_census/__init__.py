@@ -1,0 +1,51 @@
+"""Offline fake of the Census International Trade API (hitech endpoints) for tests and benchmarks."""
+
+from .fixtures import (
+    ATP_CODES,
+    ATP_MONTHLY,
+    COUNTRIES,
+    COUNTRY_MIX,
+    GROUPINGS,
+    HITECH_CODES,
+    HITECH_DESC,
+    MIXES,
+    NON_ATP_MONTHLY,
+    OLD_MARKER_YEARS,
+    REVISION_EXAMPLE,
+    TOTAL,
+    US_TOTAL_NAME,
+    YEAR_MONTHS,
+    FixtureDataset,
+    fixture_dataset,
+    revised_fixture_dataset,
+    split_atp,
+)
+from .server import ERROR_500_TEXT, FAULTS, FakeCensusApi, RecordedRequest
+from .synthetic import SyntheticDataset, synthetic_dataset
+
+__all__ = [
+    "ATP_CODES",
+    "ATP_MONTHLY",
+    "COUNTRIES",
+    "COUNTRY_MIX",
+    "ERROR_500_TEXT",
+    "FAULTS",
+    "GROUPINGS",
+    "HITECH_CODES",
+    "HITECH_DESC",
+    "MIXES",
+    "NON_ATP_MONTHLY",
+    "OLD_MARKER_YEARS",
+    "REVISION_EXAMPLE",
+    "TOTAL",
+    "US_TOTAL_NAME",
+    "YEAR_MONTHS",
+    "FakeCensusApi",
+    "FixtureDataset",
+    "RecordedRequest",
+    "SyntheticDataset",
+    "fixture_dataset",
+    "revised_fixture_dataset",
+    "split_atp",
+    "synthetic_dataset",
+]

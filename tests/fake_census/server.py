@@ -1,0 +1,560 @@
+"""Offline fake of the Census International Trade API `hitech` endpoints.
+
+A real HTTP server on 127.0.0.1 that answers `GET .../data/timeseries/intltrade/{imports|exports}/hitech`
+in the format of /work/shared/reference/census-intltrade-api.md (sections 2, 4-6, 8), serving any
+dataset object with `rows(flow, year) -> list[dict] | None` (see fixtures.py), and able to inject
+scripted faults so the real client's retry/validation code can be exercised.
+"""
+
+from __future__ import annotations
+
+import collections
+import email.utils
+import json
+import re
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+API_ROOT = "/data/timeseries/intltrade"
+KEY_SIGNUP_PATH = "/data/key_signup.html"
+INVALID_KEY_PATH = "/data/invalid_key.html"
+
+COMMON_VARS = ("CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC", "SUMMARY_LVL", "YEAR", "MONTH")
+FLOW_VARS = {
+    "imports": COMMON_VARS + ("GEN_VAL_MO", "GEN_VAL_YR", "CON_VAL_MO", "CON_VAL_YR"),
+    "exports": COMMON_VARS + ("ALL_VAL_MO", "ALL_VAL_YR", "DF"),
+}
+VALUE_VARS = frozenset(
+    {"GEN_VAL_MO", "GEN_VAL_YR", "CON_VAL_MO", "CON_VAL_YR", "ALL_VAL_MO", "ALL_VAL_YR"}
+)
+TOTAL_MARKERS = ("-", "")  # current and older spelling of "total" in CTY_CODE / HITECH
+
+ERROR_500_TEXT = (
+    "There was an error while running your query.  We've logged the error and "
+    "we'll correct it ASAP.  Sorry for the inconvenience."
+)
+INVALID_KEY_HTML = (
+    "<html><head><title>Invalid Key</title></head><body><h1>Invalid Key</h1>"
+    "<p>A valid key must be included with each data API request. "
+    "The key sent with this request was not recognised.</p></body></html>"
+)
+MISSING_KEY_HTML = (
+    "<html><head><title>Missing Key</title></head><body><h1>Missing Key</h1>"
+    "<p>Data API requests now need a key. Request one on the key signup page.</p></body></html>"
+)
+NOT_FOUND_HTML = (
+    "<html><head><title>404 Not Found</title></head><body><h1>HTTP Status 404 - "
+    "Not Found</h1><p>The requested resource is not available.</p></body></html>"
+)
+
+# Faults that replace the answer outright vs. faults that alter the normal 200 answer.
+STATUS_FAULTS = frozenset(
+    {"429", "429-date", "500", "502", "503", "504", "html", "redirect", "204", "400"}
+)
+BODY_FAULTS = frozenset(
+    {
+        "drop",
+        "malformed_json",
+        "header_only",
+        "missing_column",
+        "bad_value",
+        "bad_value_decimal",
+        "duplicate_row",
+    }
+)
+FAULTS = STATUS_FAULTS | BODY_FAULTS | {"timeout"}
+
+_MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
+
+
+class BadRequest(Exception):
+    """A 400 answer; the message is the one-line text/plain body."""
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    query: list[tuple[str, str]]  # URL-decoded, in order, including `key`
+    fault: str | None = None  # the fault that answered it, if any
+    status: int | None = None  # status sent (None if the connection was dropped before)
+    at: float = field(default_factory=time.monotonic)
+
+    def param(self, name: str) -> str | None:
+        """First value of query parameter `name`."""
+        return next((v for n, v in self.query if n == name), None)
+
+
+@dataclass
+class _Reply:
+    status: int
+    body: bytes = b""
+    content_type: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def _text(status: int, text: str) -> _Reply:
+    return _Reply(status, text.encode(), "text/plain;charset=utf-8")
+
+
+def _html(status: int, html: str, headers=()) -> _Reply:
+    return _Reply(status, html.encode(), "text/html;charset=utf-8", tuple(headers))
+
+
+# ---------------------------------------------------------------------------------------------
+# Query evaluation
+
+
+def parse_time(text: str) -> tuple[tuple[int, int], tuple[int, int] | None]:
+    """`YYYY-MM`, `YYYY`, `from YYYY-MM` or `from YYYY-MM to YYYY-MM` -> (start, end or None)."""
+    parts = text.split()
+
+    def month(s):
+        m = _MONTH_RE.fullmatch(s)
+        if not m or not 1 <= int(m[2]) <= 12:
+            raise BadRequest(f"error: invalid 'time' argument '{text}'")
+        return int(m[1]), int(m[2])
+
+    if len(parts) == 1 and re.fullmatch(r"\d{4}", parts[0]):
+        return (int(parts[0]), 1), (int(parts[0]), 12)
+    if len(parts) == 1:
+        return month(parts[0]), month(parts[0])
+    if len(parts) == 2 and parts[0] == "from":
+        return month(parts[1]), None
+    if len(parts) == 4 and parts[0] == "from" and parts[2] == "to":
+        start, end = month(parts[1]), month(parts[3])
+        if start <= end:
+            return start, end
+    raise BadRequest(f"error: invalid 'time' argument '{text}'")
+
+
+OPEN_END_YEARS = 60  # `from YYYY-MM` scans this many years ahead for released data
+
+
+def _ranges(predicates: dict[str, list[str]]) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Month ranges selected by `time` (or the YEAR alternative); open ends become far ranges."""
+    if "time" in predicates:
+        out = []
+        for value in predicates["time"]:
+            start, end = parse_time(value)
+            out.append((start, end or (start[0] + OPEN_END_YEARS, 12)))
+        return out
+    if "YEAR" in predicates:
+        if not all(re.fullmatch(r"\d{4}", y) for y in predicates["YEAR"]):
+            raise BadRequest("error: invalid 'YEAR' argument")
+        return [((int(y), 1), (int(y), 12)) for y in predicates["YEAR"]]
+    raise BadRequest("error: missing 'time' argument")
+
+
+def _matches(cell: str, wanted: list[str]) -> bool:
+    for w in wanted:
+        if w == "*" or w == cell or (w in TOTAL_MARKERS and cell in TOTAL_MARKERS):
+            return True
+        if w.endswith("*") and cell.startswith(w[:-1]):
+            return True
+    return False
+
+
+def _summary_lvl(code: str) -> str:
+    return "CGP" if code.startswith("00") or "X" in code else "DET"  # groupings vs DET/total
+
+
+def _year_records(dataset, flow: str, year: int, columns) -> list[tuple[int, dict[str, str]]]:
+    """Rows of one flow-year as (month, {variable: string}) for the variables in `columns`.
+
+    `_YR` values are calendar year-to-date sums of `_MO` per (CTY_CODE, HITECH). Only the
+    requested value cells are formatted, which keeps a 36k-row year fast.
+    """
+    prefix = "GEN" if flow == "imports" else "ALL"
+    wanted = [
+        (f"{prefix}_VAL_MO", 0),
+        (f"{prefix}_VAL_YR", 1),
+        ("CON_VAL_MO", 2),
+        ("CON_VAL_YR", 3),
+    ]
+    wanted = [(name, i) for name, i in wanted if name in columns and name in FLOW_VARS[flow]]
+    ytd: dict[tuple, list[int]] = {}
+    out = []
+    rows = dataset.rows(flow, year) or []
+    for r in sorted(rows, key=lambda r: r["month"]):  # stable: keeps the dataset's row order
+        value, con, month = r["value"], r.get("con_value", r["value"]), r["month"]
+        acc = ytd.setdefault((r["CTY_CODE"], r["HITECH"]), [0, 0])
+        acc[0] += value
+        acc[1] += con
+        rec = {
+            "CTY_CODE": r["CTY_CODE"],
+            "CTY_NAME": r["CTY_NAME"],
+            "HITECH": r["HITECH"],
+            "HITECH_DESC": r["HITECH_DESC"],
+            "SUMMARY_LVL": _summary_lvl(r["CTY_CODE"]),
+            "YEAR": str(year),
+            "MONTH": f"{month:02d}",
+            "time": f"{year}-{month:02d}",
+            "DF": "-",  # exports: DF not split, each row is the domestic + foreign total
+        }
+        numbers = (value, acc[0], con, acc[1])
+        for name, i in wanted:
+            rec[name] = str(numbers[i])
+        out.append((month, rec))
+    return out
+
+
+def build_table(dataset, flow: str, query: list[tuple[str, str]]) -> tuple[list[list[str]], int]:
+    """Evaluate a data query -> (table with header row first, number of `get` columns)."""
+    known = FLOW_VARS[flow]
+    get = next((v for n, v in query if n == "get"), "")
+    if not get.strip():
+        raise BadRequest("error: missing 'get' argument")
+    get_vars = [v.strip() for v in get.split(",")]
+    predicates: dict[str, list[str]] = {}  # insertion order = order of first appearance
+    for name, value in query:
+        if name not in ("get", "key"):
+            predicates.setdefault(name, []).append(value)
+    for var in [*get_vars, *(p for p in predicates if p != "time")]:  # time: predicate-only
+        if var not in known:
+            raise BadRequest(f"error: unknown variable '{var}'")
+    if "MONTH" in predicates:  # MONTH cells are two digits; accept "3" for "03"
+        predicates["MONTH"] = [m.zfill(2) if m.isdigit() else m for m in predicates["MONTH"]]
+    ranges = _ranges(predicates)
+
+    header = get_vars + list(predicates)
+    table = [header]
+    years = sorted({y for start, end in ranges for y in range(start[0], end[0] + 1)})
+    filters = [(v, w) for v, w in predicates.items() if v != "time"]
+    for year in years:
+        for month, rec in _year_records(dataset, flow, year, header):
+            if not any(start <= (year, month) <= end for start, end in ranges):
+                continue
+            if all(_matches(rec[v], w) for v, w in filters):
+                table.append([rec[v] for v in header])
+    return table, len(get_vars)
+
+
+def encode_table(table: list[list[str]]) -> bytes:
+    """JSON array of arrays, one row per line like the real API."""
+    # One C-speed dumps, then a newline between rows (no cell contains '],[').
+    text = json.dumps(table, separators=(",", ":"), ensure_ascii=False)
+    return text.replace("],[", "],\n[").encode()
+
+
+def _apply_body_fault(fault: str, table: list[list[str]], n_get: int) -> list[list[str]]:
+    if fault == "header_only":
+        return table[:1]
+    # The column to damage: the last requested value column, else the last `get` column.
+    col = max((i for i, v in enumerate(table[0][:n_get]) if v in VALUE_VARS), default=n_get - 1)
+    if fault == "missing_column":
+        return [row[:col] + row[col + 1 :] for row in table]
+    if fault in ("bad_value", "bad_value_decimal") and len(table) > 1:
+        table = [list(r) for r in table]
+        table[1][col] = "N/A" if fault == "bad_value" else "12.5"
+    if fault == "duplicate_row" and len(table) > 1:
+        table = table[:2] + [list(table[1])] + table[2:]
+    return table
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP server
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive + Content-Length, so "drop" is a real short body
+
+    def version_string(self):
+        return "FakeCensusApi/1.0"
+
+    def setup(self):
+        super().setup()
+        self.server.api._track(self.connection, add=True)
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            self.server.api._track(self.connection, add=False)
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    def do_GET(self):
+        api = self.server.api
+        url = urlsplit(self.path)
+        path = unquote(url.path)
+        rec = RecordedRequest("GET", path, parse_qsl(url.query, keep_blank_values=True))
+        api._record(rec)
+        try:
+            self._dispatch(api, rec)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (e.g. its read timeout fired)
+
+    def _dispatch(self, api: FakeCensusApi, rec: RecordedRequest):
+        flows = {f"{API_ROOT}/{f}/hitech": f for f in FLOW_VARS}
+        if rec.path in (KEY_SIGNUP_PATH, INVALID_KEY_PATH):  # where key redirects lead
+            page = MISSING_KEY_HTML if rec.path == KEY_SIGNUP_PATH else INVALID_KEY_HTML
+            return self._send(rec, _html(200, page))
+        if rec.path.rstrip("/") not in flows:
+            return self._send(rec, _html(404, NOT_FOUND_HTML))
+        flow = flows[rec.path.rstrip("/")]
+
+        fault = rec.fault = api._take_fault(flow, rec.query)
+        if fault == "timeout":
+            if api._stopping.wait(api.timeout_sleep):
+                self.close_connection = True  # server shutting down: give up quietly
+                return
+            fault = None  # after the delay, answer normally
+        if fault in STATUS_FAULTS:
+            return self._send(rec, api._fault_reply(fault))
+
+        key = rec.param("key")
+        if not key:
+            return self._send(rec, api._key_redirect("missing key"))
+        if api.valid_keys is not None and key not in api.valid_keys:
+            return self._send(rec, api._key_redirect("invalid key"))
+        try:
+            table, n_get = build_table(api.dataset, flow, rec.query)
+        except BadRequest as e:
+            return self._send(rec, _text(400, str(e)))
+        if len(table) == 1 and fault != "header_only":
+            return self._send(rec, _Reply(204))  # valid query, no data (e.g. unreleased year)
+        if fault in BODY_FAULTS and fault not in ("drop", "malformed_json"):
+            table = _apply_body_fault(fault, table, n_get)
+        body = encode_table(table)
+        json_type = "application/json;charset=utf-8"
+        if fault == "malformed_json":  # fully sent, but cut in the middle: not valid JSON
+            return self._send(rec, _Reply(200, body[: max(1, len(body) // 2)], json_type))
+        if fault == "drop":
+            return self._send(rec, _Reply(200, body, json_type), cut_at=len(body) // 2)
+        return self._send(rec, _Reply(200, body, json_type))
+
+    def _send(self, rec: RecordedRequest, reply: _Reply, cut_at: int | None = None):
+        rec.status = reply.status
+        self.send_response(reply.status)
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        if reply.status != 204:
+            if reply.content_type:
+                self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        if cut_at is None:
+            self.wfile.write(reply.body)
+            return
+        # "drop": part of the body, then reset the connection (SO_LINGER 0 -> RST, not a clean FIN)
+        self.wfile.write(reply.body[:cut_at])
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a sleeping handler never keeps the process alive
+    block_on_close = False
+
+    def handle_error(self, request, client_address):  # clients dropping connections is expected
+        pass
+
+
+class FakeCensusApi:
+    """Fake Census intltrade API on a free port of 127.0.0.1, for use as a context manager.
+
+    dataset       -- object with rows(flow, year) -> list[dict] | None (swap it at run time to
+                     simulate a revision: `api.dataset = revised`)
+    valid_keys    -- None: any non-empty key works; else only these keys (others get 302)
+    retry_after   -- seconds sent in Retry-After by the "429"/"429-date" faults
+    timeout_sleep -- seconds the "timeout" fault waits before answering normally
+    """
+
+    def __init__(
+        self, dataset, *, valid_keys=None, retry_after: int = 1, timeout_sleep: float = 3.0
+    ):
+        self.dataset = dataset
+        self.valid_keys = None if valid_keys is None else frozenset(valid_keys)
+        self.retry_after = retry_after
+        self.timeout_sleep = timeout_sleep
+        self._lock = threading.Lock()
+        self._requests: list[RecordedRequest] = []
+        self._faults: collections.deque[str] = collections.deque()
+        self._targeted: list[list] = []  # [flow, year, fault, remaining]
+        self._conns: set[socket.socket] = set()
+        self._stopping = threading.Event()
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> FakeCensusApi:
+        self._stopping.clear()
+        self._httpd = _Server(("127.0.0.1", 0), _Handler)
+        self._httpd.api = self
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-census-api",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._httpd is None:
+            return
+        self._stopping.set()  # wakes "timeout" handlers
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        with self._lock:
+            conns = list(self._conns)
+        for conn in conns:  # unblock handlers waiting on idle keep-alive connections
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._thread.join(timeout=2)
+        self._httpd = None
+
+    def __enter__(self) -> FakeCensusApi:
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    @property
+    def root_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.root_url}{API_ROOT}"
+
+    # -- recorded requests ------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Snapshot of every request received so far (all paths), oldest first."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def request_count(self) -> int:
+        with self._lock:
+            return len(self._requests)
+
+    @property
+    def data_requests(self) -> list[RecordedRequest]:
+        """Only the requests to the two hitech endpoints."""
+        return [r for r in self.requests if r.path.rstrip("/").endswith("/hitech")]
+
+    def reset(self):
+        """Forget recorded requests and pending faults."""
+        with self._lock:
+            self._requests.clear()
+            self._faults.clear()
+            self._targeted.clear()
+
+    # -- faults -----------------------------------------------------------------------------
+
+    def script(self, *faults: str):
+        """Queue faults; each data request consumes the next one instead of the normal answer."""
+        self._check(faults)
+        with self._lock:
+            self._faults.extend(faults)
+
+    def set_fault_for(self, flow: str | None, year: int, fault: str, times: int = 1):
+        """Answer the next `times` requests for `flow` (None = both) covering `year` with `fault`.
+        Scripted (FIFO) faults take precedence."""
+        self._check([fault])
+        with self._lock:
+            self._targeted.append([flow, year, fault, times])
+
+    @property
+    def pending_faults(self) -> int:
+        with self._lock:
+            return len(self._faults) + sum(t[3] for t in self._targeted)
+
+    @staticmethod
+    def _check(faults):
+        unknown = [f for f in faults if f not in FAULTS]
+        if unknown:
+            raise ValueError(f"unknown fault(s) {unknown}; known: {sorted(FAULTS)}")
+
+    def _take_fault(self, flow: str, query) -> str | None:
+        with self._lock:
+            if self._faults:
+                return self._faults.popleft()
+            if not self._targeted:
+                return None
+        years = _request_years(query)
+        with self._lock:
+            for entry in self._targeted:
+                if entry[0] in (None, flow) and entry[1] in years:
+                    entry[3] -= 1
+                    if entry[3] <= 0:
+                        self._targeted.remove(entry)
+                    return entry[2]
+        return None
+
+    def _fault_reply(self, fault: str) -> _Reply:
+        if fault == "429":
+            return _Reply(
+                429,
+                b"Too Many Requests",
+                "text/plain;charset=utf-8",
+                (("Retry-After", str(self.retry_after)),),
+            )
+        if fault == "429-date":
+            when = email.utils.formatdate(time.time() + self.retry_after, usegmt=True)
+            return _Reply(
+                429, b"Too Many Requests", "text/plain;charset=utf-8", (("Retry-After", when),)
+            )
+        if fault == "500":
+            return _text(500, ERROR_500_TEXT)
+        if fault in ("502", "503", "504"):
+            return _html(
+                int(fault), f"<html><body><h1>{fault} Service Unavailable</h1></body></html>"
+            )
+        if fault == "html":
+            return _html(200, INVALID_KEY_HTML)
+        if fault == "redirect":
+            return self._key_redirect("missing key")
+        if fault == "204":
+            return _Reply(204)
+        assert fault == "400"
+        return _text(400, "error: unknown variable 'XYZ'")
+
+    def _key_redirect(self, why: str) -> _Reply:
+        # Points at this server (not census.gov) so a client that follows redirects gets the
+        # real-world outcome, 200 + HTML, without network access. The key is never echoed.
+        page = KEY_SIGNUP_PATH if why == "missing key" else INVALID_KEY_PATH
+        return _html(
+            302,
+            "<html><body><p>Found. Redirecting to the key page.</p></body></html>",
+            (("Location", f"{self.root_url}{page}"), ("X-DataWebAPI-KeyError", why)),
+        )
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _record(self, rec: RecordedRequest):
+        with self._lock:
+            self._requests.append(rec)
+
+    def _track(self, conn, add: bool):
+        with self._lock:
+            (self._conns.add if add else self._conns.discard)(conn)
+
+
+def _request_years(query) -> set[int]:
+    """Years a query covers (lenient: unparseable -> empty), for set_fault_for targeting."""
+    predicates: dict[str, list[str]] = {}
+    for name, value in query:
+        predicates.setdefault(name, []).append(value)
+    try:
+        return {y for s, e in _ranges(predicates) for y in range(s[0], e[0] + 1)}
+    except BadRequest:
+        return set()
