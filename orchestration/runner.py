@@ -39,7 +39,7 @@ def run_pipeline(
 
     instance = instance or _instance()
     years = list(years) if years is not None else settings.years()
-    raw_job = defs.get_job_def("raw_census_job")
+    raw_job = defs.resolve_job_def("raw_census_job")
     op_config = {"config": {"source": source}}
     run_config = {"ops": {_op_name(flow): op_config for flow in FLOWS}, **_QUIET}
     verb = "fetching from the Census API" if source == "api" else "reloading from the landing zone"
@@ -54,9 +54,9 @@ def run_pipeline(
                 out("  " + mat.metadata["summary"].value)
         errors = _step_errors(result)
         for error in errors:
-            out(f"  FAILED {year}: {error.message.strip()}")
-        failures += [f"{year}: {e.message.strip()}" for e in errors]
-        if any(e.cls_name in _FATAL_ERRORS for e in errors):
+            out(f"  FAILED {year}: {_root_message(error)}")
+        failures += [f"{year}: {_root_message(e)}" for e in errors]
+        if any(_root(e).cls_name in _FATAL_ERRORS for e in errors):
             out("Stopping: this error would repeat for every partition.")
             break
     if failures:
@@ -69,18 +69,18 @@ def build_dbt(*, instance: dg.DagsterInstance | None = None, out=print) -> int:
     from orchestration.definitions import defs
 
     out("dbt build (staging, intermediate, marts and every test) ...")
-    result = defs.get_job_def("dbt_build_job").execute_in_process(
+    result = defs.resolve_job_def("dbt_build_job").execute_in_process(
         instance=instance or _instance(), run_config=_QUIET, raise_on_error=False
     )
     models = len(result.get_asset_materialization_events())
-    checks = [e.asset_check_evaluation_data for e in result.get_asset_check_evaluations()]
+    checks = result.get_asset_check_evaluations()
     failed = [c for c in checks if not c.passed]
     out(f"  {models} models built, {len(checks) - len(failed)}/{len(checks)} tests passed")
     for check in failed:
         out(f"  FAILED test {check.check_name} on {check.asset_key.to_user_string()}")
     errors = _step_errors(result)
     for error in errors:
-        out(f"  FAILED dbt build: {error.message.strip()}")
+        out(f"  FAILED dbt build: {_root_message(error)}")
     if errors or failed or not result.success:
         out("dbt build failed: the marts keep their previous contents where a test failed.")
         return 1
@@ -98,6 +98,17 @@ def _step_errors(result: dg.ExecuteInProcessResult) -> list:
         for event in result.all_events
         if event.is_step_failure and event.step_failure_data.error is not None
     ]
+
+
+def _root(error):
+    # Dagster wraps the exception an asset raised; the innermost one says what went wrong.
+    while error.cause is not None:
+        error = error.cause
+    return error
+
+
+def _root_message(error) -> str:
+    return _root(error).message.strip()
 
 
 def _instance() -> dg.DagsterInstance:

@@ -22,11 +22,19 @@ FAST_POLICY = RetryPolicy(
 
 
 def pytest_configure(config):
-    # The Dagster definitions load dbt's manifest; `make test` prepares it, a bare pytest may not.
-    if not (ROOT / "dbt_project" / "target" / "manifest.json").exists():
+    # The Dagster definitions load dbt's manifest. `make test` prepares it; a bare pytest after
+    # editing a model would otherwise run against a stale one.
+    project = ROOT / "dbt_project"
+    manifest = project / "target" / "manifest.json"
+    sources = [
+        p
+        for p in project.rglob("*")
+        if p.suffix in {".sql", ".yml", ".csv"} and "target" not in p.parts
+    ]
+    if not manifest.exists() or max(p.stat().st_mtime for p in sources) > manifest.stat().st_mtime:
         subprocess.run(
             [Path(sys.executable).parent / "dbt", "parse", "--quiet", "--profiles-dir", "."],
-            cwd=ROOT / "dbt_project",
+            cwd=project,
             check=True,
         )
 

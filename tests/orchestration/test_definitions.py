@@ -1,0 +1,75 @@
+"""The Dagster code location loads, and its asset graph is the one analysts see in the UI."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import dagster as dg
+
+from orchestration.definitions import defs
+from orchestration.raw_assets import yearly_partitions
+
+
+def _keys() -> set[str]:
+    return {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+
+
+def test_every_asset_key():
+    # dbt models are keyed <schema>/<model>; the raw assets match the dbt source `raw`.
+    assert _keys() == {
+        "raw/census_hitech_imports",
+        "raw/census_hitech_exports",
+        "staging/atp_categories",
+        "staging/stg_census__hitech_imports",
+        "staging/stg_census__hitech_exports",
+        "intermediate/int_trade__covered_months",
+        "intermediate/int_trade__flows_monthly",
+        "intermediate/int_trade__partner_measure_month",
+        "intermediate/int_trade__partner_measure_year",
+        "intermediate/int_trade__partner_year",
+        "marts/fct_atp_partner_year",
+        "marts/fct_us_atp_year",
+        "marts/fct_atp_trade_monthly",
+        "marts/fct_atp_partner_category_year",
+        "marts/fct_atp_grouping_year",
+        "marts/dim_partner",
+        "marts/dim_atp_category",
+    }
+
+
+def test_dbt_sources_are_the_raw_assets():
+    graph = defs.resolve_asset_graph()
+    for flow in ("imports", "exports"):
+        staging = graph.get(dg.AssetKey(["staging", f"stg_census__hitech_{flow}"]))
+        assert staging.parent_keys == {dg.AssetKey(["raw", f"census_hitech_{flow}"])}
+
+
+def test_dbt_tests_are_asset_checks():
+    graph = defs.resolve_asset_graph()
+    checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
+    assert (
+        "staging/stg_census__hitech_imports",
+        "hitech_total_reconciles_stg_census__hitech_imports_",
+    ) in checks
+    assert (
+        "staging/stg_census__hitech_exports",
+        "us_total_matches_countries_stg_census__hitech_exports_0_5",
+    ) in checks
+    assert {key for key, _ in checks} >= {
+        "marts/fct_atp_partner_year",
+        "marts/fct_us_atp_year",
+        "marts/fct_atp_partner_category_year",
+    }
+
+
+def test_every_duckdb_writer_is_in_one_pool():
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.is_materializable:
+            assert node.pools == {"duckdb"}, key
+
+
+def test_partitions_run_through_the_unfinished_current_year():
+    keys = yearly_partitions(2013).get_partition_keys(current_time=datetime(2026, 11, 27))
+    assert keys[0] == "2013" and keys[-1] == "2026" and len(keys) == 14
