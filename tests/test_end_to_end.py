@@ -257,3 +257,101 @@ def test_partner_year_columns_match_the_contract(db):
         ("goods_trade_yoy_pct", "DOUBLE"),
         ("atp_share_of_goods_imports_pct", "DOUBLE"),
     ]
+
+
+def test_atp_report_prints_the_top_partners_and_the_us_total(built, db, capsys):
+    from orchestration.cli import main
+
+    assert main(["report", "--year", "2025", "--top", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Top 3 sources of U.S. ATP imports, 2025 (YoY vs 2024")
+    assert lines[1].split() == [
+        "Rank",
+        "Partner",
+        "ATP",
+        "$bn",
+        "Change",
+        "$bn",
+        "YoY",
+        "%",
+        "Share",
+        "%",
+        "Balance",
+        "$bn",
+    ]
+    assert lines[2].split() == [
+        "1",
+        "Mexico",
+        "(2010)",
+        "120.00",
+        "+24.00",
+        "+25.0",
+        "30.6",
+        "-67.20",
+    ]
+    assert lines[3].split() == [
+        "2",
+        "China",
+        "(5700)",
+        "108.00",
+        "-36.00",
+        "-25.0",
+        "27.5",
+        "-79.20",
+    ]
+    assert lines[4].split() == [
+        "3",
+        "Taiwan",
+        "(5830)",
+        "90.00",
+        "+30.00",
+        "+50.0",
+        "22.9",
+        "-66.00",
+    ]
+    assert lines[6].split() == [
+        "United",
+        "States,",
+        "all",
+        "partners",
+        "392.40",
+        "+56.40",
+        "+16.8",
+        "100.0",
+        "-199.20",
+    ]
+    assert lines[-1].startswith("Source: U.S. Census Bureau")
+
+
+def test_atp_report_on_exports_and_a_partial_year(built, db, capsys):
+    from orchestration.cli import main
+
+    assert main(["report", "--year", "2026", "--flow", "exports", "--top", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(
+        "Top 1 destinations of U.S. ATP exports, 2026, Jan-Sep (YoY vs the same 9 months of 2025"
+    )
+    # Canada: 5.5 bn x 9 = 49.5 bn vs 45 bn; share of 154.8 bn; balance 49.5 - 10.8 = 38.7 bn
+    assert lines[2].split() == [
+        "1",
+        "Canada",
+        "(1220)",
+        "49.50",
+        "+4.50",
+        "+10.0",
+        "32.0",
+        "+38.70",
+    ]
+
+
+def test_atp_report_errors_are_one_line(built, db, capsys, tmp_path, monkeypatch):
+    from orchestration.cli import main
+
+    assert main(["report", "--year", "2031"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("atp report: 2031 is not loaded in") and "2024-2026" in err
+    assert "\n" not in err
+    monkeypatch.setenv("ATP_WAREHOUSE", str(tmp_path / "missing.duckdb"))
+    assert main(["report", "--year", "2025"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("atp report: no warehouse at") and "make run" in err and "\n" not in err

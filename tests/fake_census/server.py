@@ -359,19 +359,27 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeCensusApi:
-    """Fake Census intltrade API on a free port of 127.0.0.1, for use as a context manager.
+    """Fake Census intltrade API on 127.0.0.1 (a free port by default), for use as a context manager.
 
     dataset       -- object with rows(flow, year) -> list[dict] | None (swap it at run time to
                      simulate a revision: `api.dataset = revised`)
     valid_keys    -- None: any non-empty key works; else only these keys (others get 302)
     retry_after   -- seconds sent in Retry-After by the "429"/"429-date" faults
     timeout_sleep -- seconds the "timeout" fault waits before answering normally
+    port          -- port to bind on 127.0.0.1; 0 (the default) picks a free one
     """
 
     def __init__(
-        self, dataset, *, valid_keys=None, retry_after: int = 1, timeout_sleep: float = 3.0
+        self,
+        dataset,
+        *,
+        valid_keys=None,
+        retry_after: int = 1,
+        timeout_sleep: float = 3.0,
+        port: int = 0,
     ):
         self.dataset = dataset
+        self._bind_port = port
         self.valid_keys = None if valid_keys is None else frozenset(valid_keys)
         self.retry_after = retry_after
         self.timeout_sleep = timeout_sleep
@@ -388,7 +396,7 @@ class FakeCensusApi:
 
     def start(self) -> FakeCensusApi:
         self._stopping.clear()
-        self._httpd = _Server(("127.0.0.1", 0), _Handler)
+        self._httpd = _Server(("127.0.0.1", self._bind_port), _Handler)
         self._httpd.api = self
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,

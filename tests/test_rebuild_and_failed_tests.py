@@ -1,0 +1,58 @@
+"""Two promises of `make run` / `make rebuild`: a failing dbt test leaves the marts as they were,
+and the warehouse can be rebuilt from the landing zone without the network."""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+
+from orchestration.runner import run_pipeline
+from tests.fake_census.fixtures import TOTAL, FixtureDataset
+
+MARTS_QUERY = "SELECT * FROM marts.fct_atp_partner_year ORDER BY partner_code, year"
+
+
+class UnreconciledTotal(FixtureDataset):
+    """The U.S. total of 2025 imports is 2% above the sum of the countries (consistently across
+    HITECH codes, so only the country reconciliation can catch it)."""
+
+    def monthly_values(self, flow, year):
+        values = super().monthly_values(flow, year)
+        if values and (flow, year) == ("imports", 2025):
+            extra = values[TOTAL]["04"] // 50
+            values[TOTAL]["04"] += extra
+            values[TOTAL][TOTAL] += extra
+        return values
+
+
+def marts(settings):
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        return con.execute(MARTS_QUERY).fetchall()
+
+
+def test_a_failing_dbt_test_stops_the_marts(env, fake_api):
+    instance = dg.DagsterInstance.ephemeral()
+    assert run_pipeline("api", years=[2024, 2025], instance=instance, out=lambda _: None) == 0
+    before = marts(env)
+    fake_api.dataset = UnreconciledTotal()
+    out: list[str] = []
+    assert run_pipeline("api", years=[2025], instance=instance, out=out.append) == 1
+    assert (
+        "  FAILED test us_total_matches_countries_stg_census__hitech_imports_0_5 on "
+        in "\n".join(out)
+    )
+    assert out[-1].startswith("dbt build failed")
+    assert marts(env) == before  # the raw rows changed, the marts did not
+
+
+def test_rebuild_reloads_from_the_landing_zone_without_the_network(env, fake_api):
+    instance = dg.DagsterInstance.ephemeral()
+    assert run_pipeline("api", years=[2024, 2025], instance=instance, out=lambda _: None) == 0
+    before = marts(env)
+    fake_api.stop()
+    env.warehouse.unlink()
+    out: list[str] = []
+    assert run_pipeline("landing", years=[2024, 2025], instance=instance, out=out.append) == 0
+    assert "(reloading from the landing zone)" in out[0]
+    assert "  exports 2025: 1,296 rows, 12 month(s) 2025-01..2025-12" in out
+    assert marts(env) == before
