@@ -1,0 +1,555 @@
+"""Benchmark of the pipeline at real volume against the fake Census API (`make bench`).
+
+Serves 14 years of synthetic data (about 250 partners and groupings x 12 HITECH codes x 12 months
+per flow-year, the current year partial) from an in-process FakeCensusApi, then measures three
+scenarios, each as a child process in a throwaway warehouse / landing zone / DAGSTER_HOME:
+
+  full run      `atp run`: every year partition fetched and loaded through Dagster, then dbt build
+  refresh       run_pipeline(years=[the two latest years]) on the warehouse the full run built
+  report        `atp report --year <last full year>`
+
+Wall time is time.perf_counter around the child; peak RSS is ru_maxrss from os.wait4, which on
+Linux is the largest single process among the child and the descendants it waited for (dbt
+included), not their sum. The sum of the process tree is sampled from /proc alongside. Requests
+are counted on the fake server. A Markdown table goes to stdout and bench/results/latest.md, the
+raw figures to bench/results/latest.json. The exit code is 0 even when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.fake_census import FakeCensusApi, synthetic_dataset  # noqa: E402
+from tests.fake_census.server import parse_time  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+BIN = Path(sys.executable).parent  # the project venv's bin when run by `make bench`
+PYTHON = str(BIN / "python")
+ATP = str(BIN / "atp")
+DUMMY_KEY = "bench-dummy-key-not-a-real-census-key00"
+N_YEARS = 14
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+# Targets from the issue (2-core machine, install excluded).
+MAX_REQUESTS_PER_PARTITION = 2
+TARGET_SECONDS = {"full run": 30.0, "refresh 2 years": 10.0, "report": 1.0}
+TARGET_RSS_MB = 500.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Running one child
+
+
+@dataclass
+class Measurement:
+    label: str
+    cmd: list[str]
+    exit_code: int
+    wall_s: float
+    maxrss_mb: float  # ru_maxrss: largest single process (child or a waited-for descendant)
+    tree_rss_mb: float  # sampled peak of the summed RSS of the child's process tree
+    user_s: float
+    sys_s: float
+    requests: int = 0
+    requests_per_year: dict[int, int] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
+    phases: dict[str, float] = field(default_factory=dict)
+    output_tail: list[str] = field(default_factory=list)
+
+
+def _children_map() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])  # comm may contain spaces
+        kids.setdefault(ppid, []).append(int(entry.name))
+    return kids
+
+
+def _tree_rss_bytes(pid: int) -> int:
+    kids = _children_map()
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo += kids.get(p, [])
+        try:
+            with open(f"/proc/{p}/statm", "rb") as f:
+                total += int(f.read().split()[1]) * PAGE
+        except (OSError, IndexError, ValueError):
+            pass  # gone meanwhile, or a zombie
+    return total
+
+
+def run_child(label: str, cmd: list[str], env: dict[str, str], sample_every: float = 0.1):
+    """Run cmd; wall time, rusage of the child (os.wait4), sampled tree RSS, timestamped output."""
+    lines: list[tuple[float, str]] = []
+    peak = [0]
+    done = threading.Event()
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+    )
+
+    def read():
+        for line in proc.stdout:
+            lines.append((time.perf_counter() - start, line.rstrip("\n")))
+
+    def sample():
+        while not done.wait(sample_every):
+            peak[0] = max(peak[0], _tree_rss_bytes(proc.pid))
+
+    reader = threading.Thread(target=read, daemon=True)
+    sampler = threading.Thread(target=sample, daemon=True)
+    reader.start()
+    sampler.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    done.set()
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+    reader.join()
+    sampler.join()
+    proc.stdout.close()
+    m = Measurement(
+        label=label,
+        cmd=cmd,
+        exit_code=proc.returncode,
+        wall_s=wall,
+        maxrss_mb=usage.ru_maxrss / 1024,  # KiB on Linux
+        tree_rss_mb=peak[0] / 2**20,
+        user_s=usage.ru_utime,
+        sys_s=usage.ru_stime,
+    )
+    m.output_tail = [text for _, text in lines[-12:]]
+    m.phases = _phases(lines, wall)
+    m._lines = lines  # for the caller; not serialized
+    return m
+
+
+def _phases(lines: list[tuple[float, str]], wall: float) -> dict[str, float]:
+    """Split a pipeline run by its progress lines (the child runs with PYTHONUNBUFFERED=1).
+
+    startup: interpreter, imports, Dagster definitions (dbt manifest) and instance, up to the
+    "Raw partitions" line; raw: the per-year execute_in_process loop; dbt: the dbt build job;
+    exit: after "Done." until the process is gone.
+    """
+    at = {}
+    for t, text in lines:
+        if text.startswith("Raw partitions") and "raw_start" not in at:
+            at["raw_start"] = t
+        elif text.startswith("dbt build") and "dbt_start" not in at:
+            at["dbt_start"] = t
+        elif text == "Done.":
+            at["done"] = t
+    if not {"raw_start", "dbt_start", "done"} <= at.keys():
+        return {}
+    year_lines = [t for t, text in lines if text.startswith(("  imports ", "  exports "))]
+    ends = year_lines[1::2]  # both flows of a year print after that year's run
+    per_year = [b - a for a, b in zip([at["raw_start"], *ends[:-1]], ends, strict=True)]
+    phases = {
+        "startup_s": at["raw_start"],
+        "raw_s": at["dbt_start"] - at["raw_start"],
+        "dbt_s": at["done"] - at["dbt_start"],
+        "exit_s": wall - at["done"],
+    }
+    if per_year:
+        phases["per_year_median_s"] = statistics.median(per_year)
+        phases["per_year_max_s"] = max(per_year)
+    return phases
+
+
+def count_requests(api: FakeCensusApi, m: Measurement) -> None:
+    reqs = api.data_requests
+    m.requests = len(reqs)
+    per_year: Counter[int] = Counter()
+    for r in reqs:
+        try:
+            (y0, _), end = parse_time(r.param("time") or "")
+            years = range(y0, (end or (y0, 0))[0] + 1)
+        except Exception:
+            years = [0]  # unparseable: count it against a dummy year
+        for y in years:
+            per_year[y] += 1
+    m.requests_per_year = dict(sorted(per_year.items()))
+    m.statuses = dict(Counter(str(r.status) for r in reqs))
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios
+
+
+def released_through(today: date) -> tuple[int, int]:
+    """(last year with data, its last month): a month is published about two months after."""
+    month = today.month - 2
+    return (today.year, month) if month >= 1 else (today.year - 1, 12)
+
+
+def make_env(workdir: Path, api: FakeCensusApi, start_year: int) -> dict[str, str]:
+    dagster_home = workdir / "dagster_home"
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "orchestration" / "dagster.yaml", dagster_home / "dagster.yaml")
+    env = dict(os.environ)
+    env.update(
+        CENSUS_API_BASE_URL=api.base_url,
+        CENSUS_API_KEY=DUMMY_KEY,
+        ATP_START_YEAR=str(start_year),
+        ATP_WAREHOUSE=str(workdir / "warehouse.duckdb"),
+        ATP_LANDING_DIR=str(workdir / "landing"),
+        DAGSTER_HOME=str(dagster_home),
+        PYTHONUNBUFFERED="1",  # progress lines arrive as printed: they time the phases
+    )
+    return env
+
+
+def measure(api, label, cmd, env, log) -> Measurement:
+    api.reset()
+    m = run_child(label, cmd, env)
+    count_requests(api, m)
+    worst = max(m.requests_per_year.values(), default=0)
+    log(
+        f"  {label}: exit {m.exit_code}, {m.wall_s:.2f} s, maxrss {m.maxrss_mb:.0f} MB, "
+        f"tree {m.tree_rss_mb:.0f} MB, {m.requests} requests (max {worst}/year)"
+        + (f", phases {_fmt_phases(m.phases)}" if m.phases else "")
+    )
+    if m.exit_code != 0:
+        log("    output tail:\n" + "\n".join("    | " + t for t in m.output_tail))
+    return m
+
+
+def _fmt_phases(phases: dict[str, float]) -> str:
+    return ", ".join(f"{k.removesuffix('_s')} {v:.2f}" for k, v in phases.items())
+
+
+def check_rusage() -> dict:
+    """Does ru_maxrss from wait4 cover a waited-for grandchild, and is it a max or a sum?"""
+    touch = "b = bytearray({mb} << 20); b[::4096] = b'x' * len(b[::4096])"
+    grandchild = (
+        "import subprocess, sys; "
+        f"subprocess.run([sys.executable, '-c', {touch.format(mb=200)!r}], check=True)"
+    )
+
+    def maxrss(code):
+        p = subprocess.Popen([sys.executable, "-c", code])
+        _, _, usage = os.wait4(p.pid, 0)
+        p.returncode = 0
+        return round(usage.ru_maxrss / 1024)
+
+    result = {
+        "bare_python_mb": maxrss("pass"),
+        "grandchild_200mb_waited_mb": maxrss(grandchild),
+        "child_100mb_plus_grandchild_200mb_mb": maxrss(touch.format(mb=100) + "; " + grandchild),
+    }
+    result["covers_waited_descendants"] = result["grandchild_200mb_waited_mb"] >= 200
+    result["is_sum"] = result["child_100mb_plus_grandchild_200mb_mb"] >= 290
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Output
+
+
+def _median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def summarize(label, runs: list[Measurement], target_s: float | None, check_requests: bool):
+    ok_runs = [m for m in runs if m.exit_code == 0]
+    walls = [m.wall_s for m in runs]
+    rss = max(m.maxrss_mb for m in runs)
+    tree = max(m.tree_rss_mb for m in runs)
+    requests = max(m.requests for m in runs)
+    per_part = max((max(m.requests_per_year.values(), default=0) for m in runs), default=0)
+    misses = []
+    if len(ok_runs) != len(runs):
+        misses.append("exit code " + ",".join(str(m.exit_code) for m in runs))
+    if check_requests and per_part > MAX_REQUESTS_PER_PARTITION:
+        misses.append(f"requests/partition {per_part} > {MAX_REQUESTS_PER_PARTITION}")
+    if target_s is not None and _median(walls) > target_s:
+        misses.append(f"wall {_median(walls):.2f} s > {target_s:g} s")
+    if rss > TARGET_RSS_MB:
+        misses.append(f"peak RSS {rss:.0f} MB > {TARGET_RSS_MB:g} MB")
+    return {
+        "scenario": label,
+        "repetitions": len(runs),
+        "requests": requests,
+        "requests_per_partition": per_part,
+        "wall_s": walls,
+        "wall_median_s": _median(walls),
+        "maxrss_mb": rss,
+        "tree_rss_mb": tree,
+        "target_s": target_s,
+        "pass": not misses,
+        "misses": misses,
+        "phases": [m.phases for m in runs],
+    }
+
+
+def markdown(meta, rows, overhead, notes) -> str:
+    out = [
+        f"# atp-warehouse benchmark, {meta['when']}",
+        "",
+        f"{meta['machine']}. Data: {meta['data']}.",
+        "",
+        "| scenario | requests | requests/partition | wall s | peak RSS MB (ru_maxrss) "
+        "| tree RSS MB (sampled sum) | target | result |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for r in rows:
+        walls = r["wall_s"]
+        wall = f"{r['wall_median_s']:.2f}"
+        if len(walls) > 1:
+            wall += " (" + " / ".join(f"{w:.2f}" for w in walls) + ")"
+        target = []
+        if r["scenario"] != "report":
+            target.append(f"≤{MAX_REQUESTS_PER_PARTITION} req/partition")
+        target += [f"≤{r['target_s']:g} s", f"≤{TARGET_RSS_MB:g} MB"]
+        result = "pass" if r["pass"] else "**MISS**: " + "; ".join(r["misses"])
+        per_part = "-" if r["scenario"] == "report" else str(r["requests_per_partition"])
+        out.append(
+            f"| {r['scenario']} | {r['requests']} | {per_part} | {wall} | {r['maxrss_mb']:.0f} "
+            f"| {r['tree_rss_mb']:.0f} | {', '.join(target)} | {result} |"
+        )
+    out += [
+        "",
+        "Wall: median, then each repetition. Peak RSS is judged on ru_maxrss (the largest single",
+        "process: the `atp` process or its dbt subprocess); the sampled tree sum shows both at once.",
+        "",
+        "## Where the time goes",
+        "",
+        "| run | startup s | raw loads s | per year s (median / max) | dbt build s | exit s |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        for i, p in enumerate(r["phases"], 1):
+            if not p:
+                continue
+            out.append(
+                f"| {r['scenario']} #{i} | {p['startup_s']:.2f} | {p['raw_s']:.2f} "
+                f"| {p.get('per_year_median_s', 0):.2f} / {p.get('per_year_max_s', 0):.2f} "
+                f"| {p['dbt_s']:.2f} | {p['exit_s']:.2f} |"
+            )
+    out += [
+        "",
+        "startup: interpreter + imports + Dagster definitions (loads the dbt manifest) + instance,",
+        'until the "Raw partitions" line; raw loads: one `execute_in_process` per year partition',
+        "(fetch both flows, land, load into DuckDB); dbt build: the dbt job (a dbt subprocess).",
+        "",
+        "## Startup overhead (median of 3, wall s / peak RSS MB)",
+        "",
+        "| command | wall s | peak RSS MB |",
+        "|---|---:|---:|",
+    ]
+    for o in overhead:
+        out.append(f"| `{o['what']}` | {o['wall_median_s']:.2f} | {o['maxrss_mb']:.0f} |")
+    if notes:
+        out += ["", "## Notes", ""] + [f"- {n}" for n in notes]
+    return "\n".join(out) + "\n"
+
+
+def machine() -> str:
+    cpu = platform.processor() or "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    try:
+        mem = os.sysconf("SC_PHYS_PAGES") * PAGE / 2**30
+    except (ValueError, OSError):
+        mem = float("nan")
+    versions = []
+    for pkg in ("dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "duckdb"):
+        try:
+            versions.append(f"{pkg} {metadata.version(pkg)}")
+        except metadata.PackageNotFoundError:
+            pass
+    return (
+        f"{os.cpu_count()} CPU ({cpu}), {mem:.1f} GiB RAM, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}; " + ", ".join(versions)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=2, help="repetitions of full run + refresh (2)")
+    parser.add_argument("--report-runs", type=int, default=3, help="repetitions of report (3)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directories")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
+    args = parser.parse_args(argv)
+
+    def log(text):
+        print(text, file=sys.stderr, flush=True)
+
+    today = date.today()
+    last_year, last_month = released_through(today)
+    start_year = today.year - N_YEARS + 1
+    last_full_year = last_year if last_month == 12 else last_year - 1
+    refresh_years = [today.year - 1, today.year]
+    dataset = synthetic_dataset(start_year, last_year, last_month=last_month)
+    data = (
+        f"synthetic, {start_year}-{today.year} ({N_YEARS} year partitions; "
+        f"{last_year} through month {last_month}), 250 partners and groupings x 12 HITECH x "
+        "12 months per flow-year"
+    )
+    meta = {
+        "when": datetime.now().isoformat(timespec="seconds"),
+        "machine": machine(),
+        "data": data,
+    }
+    log(f"Machine: {meta['machine']}\nData: {data}")
+
+    log("Checking what ru_maxrss from os.wait4 covers ...")
+    rusage_check = check_rusage()
+    log(f"  {rusage_check}")
+
+    measurements: dict[str, list[Measurement]] = {"full run": [], "refresh 2 years": []}
+    reports: list[Measurement] = []
+    overhead = []
+    workdirs = []
+    with FakeCensusApi(dataset) as api:
+        # Warm the dataset cache so the scenarios time the pipeline, not the data generator.
+        t0 = time.perf_counter()
+        import requests
+
+        for year in range(start_year, today.year + 1):
+            for flow in ("imports", "exports"):
+                requests.get(
+                    f"{api.base_url}/{flow}/hitech",
+                    params={"get": "CTY_CODE", "time": f"{year}", "key": DUMMY_KEY},
+                    timeout=60,
+                ).raise_for_status()
+        api.reset()
+        log(f"Fake API at {api.base_url}, warmed in {time.perf_counter() - t0:.1f} s")
+
+        refresh_code = (
+            "import sys; from orchestration.runner import run_pipeline; "
+            f"sys.exit(run_pipeline(years={refresh_years!r}))"
+        )
+        for i in range(1, args.runs + 1):
+            workdir = Path(tempfile.mkdtemp(prefix=f"atp-bench-{i}-"))
+            workdirs.append(workdir)
+            env = make_env(workdir, api, start_year)
+            log(f"Repetition {i} in {workdir}")
+            full = measure(api, "full run", [ATP, "run"], env, log)
+            measurements["full run"].append(full)
+            refresh = measure(api, "refresh 2 years", [PYTHON, "-c", refresh_code], env, log)
+            measurements["refresh 2 years"].append(refresh)
+            if i == 1:
+                report_cmd = [ATP, "report", "--year", str(last_full_year)]
+                for _ in range(args.report_runs):
+                    reports.append(measure(api, "report", report_cmd, env, log))
+                if reports and reports[0].exit_code == 0:
+                    log("\n".join("    | " + t for _, t in reports[0]._lines))
+                for what, cmd in [
+                    ("atp report --help", [ATP, "report", "--help"]),
+                    ("python -c 'pass'", [PYTHON, "-c", "pass"]),
+                    ("python -c 'import dagster'", [PYTHON, "-c", "import dagster"]),
+                    (
+                        "python -c 'import orchestration.definitions'",
+                        [PYTHON, "-c", "import orchestration.definitions"],
+                    ),
+                    ("dbt --version", [str(BIN / "dbt"), "--version"]),
+                ]:
+                    runs = [measure(api, what, cmd, env, log) for _ in range(3)]
+                    overhead.append(
+                        {
+                            "what": what,
+                            "wall_s": [m.wall_s for m in runs],
+                            "wall_median_s": _median([m.wall_s for m in runs]),
+                            "maxrss_mb": max(m.maxrss_mb for m in runs),
+                        }
+                    )
+
+    rows = [
+        summarize("full run", measurements["full run"], TARGET_SECONDS["full run"], True),
+        summarize(
+            "refresh 2 years",
+            measurements["refresh 2 years"],
+            TARGET_SECONDS["refresh 2 years"],
+            True,
+        ),
+        summarize("report", reports, TARGET_SECONDS["report"], False),
+    ]
+    notes = [
+        f"{args.runs} repetition(s) of the full run and the refresh (each full run in a fresh "
+        f"directory), {args.report_runs} of the report (year {last_full_year}); "
+        f"refresh years {refresh_years}.",
+        "ru_maxrss check: a waited-for grandchild of 200 MB reads "
+        f"{rusage_check['grandchild_200mb_waited_mb']} MB (covered: "
+        f"{'yes' if rusage_check['covers_waited_descendants'] else 'NO'}); a 100 MB child plus "
+        f"a 200 MB grandchild read {rusage_check['child_100mb_plus_grandchild_200mb_mb']} MB, so "
+        f"ru_maxrss is {'a sum' if rusage_check['is_sum'] else 'the max of single processes, not their sum'}.",
+    ]
+    for r in rows:
+        if r["tree_rss_mb"] > TARGET_RSS_MB >= r["maxrss_mb"]:
+            notes.append(
+                f"{r['scenario']}: the process tree together peaked at {r['tree_rss_mb']:.0f} MB, "
+                f"above {TARGET_RSS_MB:g} MB, although no single process did."
+            )
+    md = markdown(meta, rows, overhead, notes)
+    print(md)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "latest.md").write_text(md)
+    raw = {
+        **meta,
+        "start_year": start_year,
+        "last_year": last_year,
+        "last_month": last_month,
+        "refresh_years": refresh_years,
+        "report_year": last_full_year,
+        "targets": {
+            "seconds": TARGET_SECONDS,
+            "rss_mb": TARGET_RSS_MB,
+            "requests_per_partition": MAX_REQUESTS_PER_PARTITION,
+        },
+        "summary": rows,
+        "rusage_check": rusage_check,
+        "overhead": overhead,
+        "measurements": [asdict(m) for ms in [*measurements.values(), reports] for m in ms],
+    }
+    for m in raw["measurements"]:
+        m["requests_per_year"] = {str(k): v for k, v in m["requests_per_year"].items()}
+    (args.out / "latest.json").write_text(json.dumps(raw, indent=2) + "\n")
+    log(f"Wrote {args.out / 'latest.md'} and {args.out / 'latest.json'}")
+    if args.keep:
+        log("Kept: " + ", ".join(map(str, workdirs)))
+    else:
+        for w in workdirs:
+            shutil.rmtree(w, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
