@@ -104,50 +104,77 @@ def _tree_rss_bytes(pid: int) -> int:
     return total
 
 
-def run_child(label: str, cmd: list[str], env: dict[str, str], sample_every: float = 0.1):
-    """Run cmd; wall time, rusage of the child (os.wait4), sampled tree RSS, timestamped output."""
-    lines: list[tuple[float, str]] = []
+class Launcher:
+    """The small process (bench/_spawn.py) that starts every measured command; see its docstring
+    for why the benchmark does not spawn them itself."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen(
+            [PYTHON, str(ROOT / "bench" / "_spawn.py")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+
+    def run(self, cmd: list[str], env: dict[str, str], on_pid=None):
+        """-> (exit code, wall s, maxrss KiB, user s, sys s, [(t, line)])"""
+        self.proc.stdin.write(json.dumps({"cmd": cmd, "env": env, "cwd": str(ROOT)}) + "\n")
+        self.proc.stdin.flush()
+        lines = []
+        for raw in self.proc.stdout:
+            msg = json.loads(raw)
+            if "pid" in msg and on_pid:
+                on_pid(msg["pid"])
+            elif "line" in msg:
+                lines.append((msg["t"], msg["line"]))
+            elif "exit" in msg:
+                return (
+                    msg["exit"],
+                    msg["wall"],
+                    msg["maxrss_kb"],
+                    msg["utime"],
+                    msg["stime"],
+                    lines,
+                )
+        raise RuntimeError("the launcher (bench/_spawn.py) died")
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+def run_child(
+    launcher: Launcher, label: str, cmd: list[str], env: dict[str, str], sample_every=0.1
+):
+    """Run cmd; wall time, rusage (os.wait4 in the launcher), sampled tree RSS, timed output."""
     peak = [0]
     done = threading.Event()
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        bufsize=1,
-    )
 
-    def read():
-        for line in proc.stdout:
-            lines.append((time.perf_counter() - start, line.rstrip("\n")))
-
-    def sample():
+    def sample(pid):
         while not done.wait(sample_every):
-            peak[0] = max(peak[0], _tree_rss_bytes(proc.pid))
+            peak[0] = max(peak[0], _tree_rss_bytes(pid))
 
-    reader = threading.Thread(target=read, daemon=True)
-    sampler = threading.Thread(target=sample, daemon=True)
-    reader.start()
-    sampler.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
+    sampler = None
+
+    def on_pid(pid):
+        nonlocal sampler
+        sampler = threading.Thread(target=sample, args=(pid,), daemon=True)
+        sampler.start()
+
+    code, wall, maxrss_kb, utime, stime, lines = launcher.run(cmd, env, on_pid)
     done.set()
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
-    reader.join()
-    sampler.join()
-    proc.stdout.close()
+    if sampler:
+        sampler.join()
     m = Measurement(
         label=label,
         cmd=cmd,
-        exit_code=proc.returncode,
+        exit_code=code,
         wall_s=wall,
-        maxrss_mb=usage.ru_maxrss / 1024,  # KiB on Linux
+        maxrss_mb=maxrss_kb / 1024,
         tree_rss_mb=peak[0] / 2**20,
-        user_s=usage.ru_utime,
-        sys_s=usage.ru_stime,
+        user_s=utime,
+        sys_s=stime,
     )
     m.output_tail = [text for _, text in lines[-12:]]
     m.phases = _phases(lines, wall)
@@ -230,9 +257,9 @@ def make_env(workdir: Path, api: FakeCensusApi, start_year: int) -> dict[str, st
     return env
 
 
-def measure(api, label, cmd, env, log) -> Measurement:
+def measure(launcher, api, label, cmd, env, log) -> Measurement:
     api.reset()
-    m = run_child(label, cmd, env)
+    m = run_child(launcher, label, cmd, env)
     count_requests(api, m)
     worst = max(m.requests_per_year.values(), default=0)
     log(
@@ -249,8 +276,8 @@ def _fmt_phases(phases: dict[str, float]) -> str:
     return ", ".join(f"{k.removesuffix('_s')} {v:.2f}" for k, v in phases.items())
 
 
-def check_rusage() -> dict:
-    """Does ru_maxrss from wait4 cover a waited-for grandchild, and is it a max or a sum?"""
+def check_rusage(launcher: Launcher) -> dict:
+    """What does ru_maxrss from wait4 cover? A waited-for grandchild? Max or sum?"""
     touch = "b = bytearray({mb} << 20); b[::4096] = b'x' * len(b[::4096])"
     grandchild = (
         "import subprocess, sys; "
@@ -258,10 +285,7 @@ def check_rusage() -> dict:
     )
 
     def maxrss(code):
-        p = subprocess.Popen([sys.executable, "-c", code])
-        _, _, usage = os.wait4(p.pid, 0)
-        p.returncode = 0
-        return round(usage.ru_maxrss / 1024)
+        return round(launcher.run([PYTHON, "-c", code], dict(os.environ))[2] / 1024)
 
     result = {
         "bare_python_mb": maxrss("pass"),
@@ -271,6 +295,19 @@ def check_rusage() -> dict:
     result["covers_waited_descendants"] = result["grandchild_200mb_waited_mb"] >= 200
     result["is_sum"] = result["child_100mb_plus_grandchild_200mb_mb"] >= 290
     return result
+
+
+def spawned_here_maxrss_mb() -> float:
+    """ru_maxrss of `python -c pass` spawned by this (big) process instead of the launcher."""
+    proc = subprocess.Popen([PYTHON, "-c", "pass"])
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_maxrss / 1024
+
+
+def self_rss_mb() -> float:
+    with open("/proc/self/statm", "rb") as f:
+        return int(f.read().split()[1]) * PAGE / 2**20
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,6 +334,9 @@ def summarize(label, runs: list[Measurement], target_s: float | None, check_requ
         misses.append(f"wall {_median(walls):.2f} s > {target_s:g} s")
     if rss > TARGET_RSS_MB:
         misses.append(f"peak RSS {rss:.0f} MB > {TARGET_RSS_MB:g} MB")
+    warnings = []
+    if tree > TARGET_RSS_MB:  # not the issue's measure, but what the machine has to hold
+        warnings.append(f"tree sum {tree:.0f} MB > {TARGET_RSS_MB:g} MB")
     return {
         "scenario": label,
         "repetitions": len(runs),
@@ -309,6 +349,7 @@ def summarize(label, runs: list[Measurement], target_s: float | None, check_requ
         "target_s": target_s,
         "pass": not misses,
         "misses": misses,
+        "warnings": warnings,
         "phases": [m.phases for m in runs],
     }
 
@@ -333,6 +374,8 @@ def markdown(meta, rows, overhead, notes) -> str:
             target.append(f"≤{MAX_REQUESTS_PER_PARTITION} req/partition")
         target += [f"≤{r['target_s']:g} s", f"≤{TARGET_RSS_MB:g} MB"]
         result = "pass" if r["pass"] else "**MISS**: " + "; ".join(r["misses"])
+        if r["warnings"]:
+            result += " (warning: " + "; ".join(r["warnings"]) + ")"
         per_part = "-" if r["scenario"] == "report" else str(r["requests_per_partition"])
         out.append(
             f"| {r['scenario']} | {r['requests']} | {per_part} | {wall} | {r['maxrss_mb']:.0f} "
@@ -412,6 +455,14 @@ def main(argv=None) -> int:
     def log(text):
         print(text, file=sys.stderr, flush=True)
 
+    launcher = Launcher()  # first, while this process is still small
+    try:
+        return _main(args, launcher, log)
+    finally:
+        launcher.close()
+
+
+def _main(args, launcher: Launcher, log) -> int:
     today = date.today()
     last_year, last_month = released_through(today)
     start_year = today.year - N_YEARS + 1
@@ -431,8 +482,7 @@ def main(argv=None) -> int:
     log(f"Machine: {meta['machine']}\nData: {data}")
 
     log("Checking what ru_maxrss from os.wait4 covers ...")
-    rusage_check = check_rusage()
-    log(f"  {rusage_check}")
+    rusage_check = check_rusage(launcher)
 
     measurements: dict[str, list[Measurement]] = {"full run": [], "refresh 2 years": []}
     reports: list[Measurement] = []
@@ -452,6 +502,9 @@ def main(argv=None) -> int:
                 ).raise_for_status()
         api.reset()
         log(f"Fake API at {api.base_url}, warmed in {time.perf_counter() - t0:.1f} s")
+        rusage_check["bench_process_rss_mb"] = round(self_rss_mb())
+        rusage_check["bare_python_spawned_by_bench_mb"] = round(spawned_here_maxrss_mb())
+        log(f"  {rusage_check}")
 
         refresh_code = (
             "import sys; from orchestration.runner import run_pipeline; "
@@ -462,14 +515,16 @@ def main(argv=None) -> int:
             workdirs.append(workdir)
             env = make_env(workdir, api, start_year)
             log(f"Repetition {i} in {workdir}")
-            full = measure(api, "full run", [ATP, "run"], env, log)
+            full = measure(launcher, api, "full run", [ATP, "run"], env, log)
             measurements["full run"].append(full)
-            refresh = measure(api, "refresh 2 years", [PYTHON, "-c", refresh_code], env, log)
+            refresh = measure(
+                launcher, api, "refresh 2 years", [PYTHON, "-c", refresh_code], env, log
+            )
             measurements["refresh 2 years"].append(refresh)
             if i == 1:
                 report_cmd = [ATP, "report", "--year", str(last_full_year)]
                 for _ in range(args.report_runs):
-                    reports.append(measure(api, "report", report_cmd, env, log))
+                    reports.append(measure(launcher, api, "report", report_cmd, env, log))
                 if reports and reports[0].exit_code == 0:
                     log("\n".join("    | " + t for _, t in reports[0]._lines))
                 for what, cmd in [
@@ -482,7 +537,7 @@ def main(argv=None) -> int:
                     ),
                     ("dbt --version", [str(BIN / "dbt"), "--version"]),
                 ]:
-                    runs = [measure(api, what, cmd, env, log) for _ in range(3)]
+                    runs = [measure(launcher, api, what, cmd, env, log) for _ in range(3)]
                     overhead.append(
                         {
                             "what": what,
@@ -511,13 +566,12 @@ def main(argv=None) -> int:
         f"{'yes' if rusage_check['covers_waited_descendants'] else 'NO'}); a 100 MB child plus "
         f"a 200 MB grandchild read {rusage_check['child_100mb_plus_grandchild_200mb_mb']} MB, so "
         f"ru_maxrss is {'a sum' if rusage_check['is_sum'] else 'the max of single processes, not their sum'}.",
+        "ru_maxrss also starts at the spawning process's peak RSS: `python -c pass` spawned by "
+        f"this benchmark ({rusage_check['bench_process_rss_mb']} MB, it holds the fake API's "
+        f"data) reads {rusage_check['bare_python_spawned_by_bench_mb']} MB, spawned by the small "
+        f"launcher bench/_spawn.py {rusage_check['bare_python_mb']} MB. Every command is "
+        "therefore started by the launcher.",
     ]
-    for r in rows:
-        if r["tree_rss_mb"] > TARGET_RSS_MB >= r["maxrss_mb"]:
-            notes.append(
-                f"{r['scenario']}: the process tree together peaked at {r['tree_rss_mb']:.0f} MB, "
-                f"above {TARGET_RSS_MB:g} MB, although no single process did."
-            )
     md = markdown(meta, rows, overhead, notes)
     print(md)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -42,6 +42,11 @@ def dbt_resource() -> DbtCliResource:
     pool=DUCKDB_POOL,
 )
 def atp_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    warehouse = Settings.from_env().warehouse
     # dbt runs inside dbt_project/, so give it the warehouse as an absolute path.
-    os.environ["ATP_WAREHOUSE"] = str(Settings.from_env().warehouse)
-    yield from dbt.cli(["build"], context=context).stream()
+    os.environ["ATP_WAREHOUSE"] = str(warehouse)
+    # dbt's artifacts (run results, compiled SQL, logs) go beside the warehouse they describe: one
+    # reused folder per warehouse, instead of dagster-dbt's new folder per invocation, which would
+    # grow by megabytes with every nightly run.
+    target = warehouse.with_name(f"{warehouse.stem}.dbt-target")
+    yield from dbt.cli(["build"], context=context, target_path=target).stream()

@@ -75,7 +75,9 @@ def build_dbt(*, instance: dg.DagsterInstance | None = None, out=print) -> int:
     models = len(result.get_asset_materialization_events())
     checks = result.get_asset_check_evaluations()
     failed = [c for c in checks if not c.passed]
-    out(f"  {models} dbt models and seeds built, {len(checks) - len(failed)}/{len(checks)} tests passed")
+    out(
+        f"  {models} dbt models and seeds built, {len(checks) - len(failed)}/{len(checks)} tests passed"
+    )
     for check in failed:
         out(f"  FAILED test {check.check_name} on {check.asset_key.to_user_string()}")
     errors = _step_errors(result)

@@ -83,7 +83,7 @@ def test_the_key_is_never_logged_raised_or_stored(env, fake_api, debug_logs, cap
             for event in instance.all_logs(run.run_id)
         ),
     }
-    for path in [*env.landing_dir.rglob("*"), env.warehouse, *_dbt_artifacts()]:
+    for path in [*env.landing_dir.rglob("*"), env.warehouse, *_dbt_artifacts(env.warehouse)]:
         if path.is_file():
             places[str(path)] = path.read_bytes().decode("latin-1")
     assert any("census_hitech_imports" in text for text in places.values())
@@ -92,6 +92,12 @@ def test_the_key_is_never_logged_raised_or_stored(env, fake_api, debug_logs, cap
     assert "CENSUS_API_KEY" in places["run output"]  # the redirect failure names the variable
 
 
-def _dbt_artifacts() -> list[Path]:
+def _dbt_artifacts(warehouse: Path) -> list[Path]:
+    run_target = warehouse.with_name(f"{warehouse.stem}.dbt-target")
+    assert (run_target / "run_results.json").exists()
     project = ROOT / "dbt_project"
-    return [*(project / "target").glob("*.json"), *(project / "logs").glob("*.log")]
+    return [
+        *run_target.rglob("*"),
+        *(project / "target").glob("*.json"),
+        *(project / "logs").glob("*"),
+    ]
