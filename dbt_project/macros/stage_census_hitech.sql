@@ -1,0 +1,68 @@
+{#- The staging query shared by the two flows: the raw tables differ only in their value column
+    (GEN_VAL_MO for general imports, ALL_VAL_MO for total exports). -#}
+{% macro stage_census_hitech(table, value_column) -%}
+with
+
+source as (
+
+    select * from {{ source('raw', table) }}
+
+),
+
+renamed as (
+
+    select
+        -- keys: codes trimmed, total markers ('-' or '') normalized to 'TOTAL'
+        {{ census_code('"CTY_CODE"') }} as partner_code,
+        {{ census_code('"HITECH"') }} as hitech_code,
+        strptime(trim("time"), '%Y-%m')::date as month_start,
+
+        -- partner
+        trim("CTY_NAME") as partner_name,
+
+        -- commodity
+        trim("HITECH_DESC") as hitech_description,
+
+        -- measure: whole U.S. dollars
+        cast(nullif(trim("{{ value_column }}"), '') as bigint) as value_usd,
+
+        -- lineage
+        "_fetched_at" as fetched_at,
+        "_landing_file" as landing_file
+
+    from source
+
+),
+
+final as (
+
+    select
+        -- keys
+        partner_code,
+        hitech_code,
+        month_start,
+
+        -- partner
+        partner_name,
+        {{ partner_kind('partner_code') }} as partner_kind,
+
+        -- commodity
+        hitech_description,
+
+        -- time
+        year(month_start)::integer as year,
+        month(month_start)::integer as month,
+
+        -- measure
+        value_usd,
+
+        -- lineage
+        fetched_at,
+        landing_file
+
+    from renamed
+
+)
+
+select * from final
+{%- endmacro %}
