@@ -21,6 +21,8 @@ import argparse
 import json
 import os
 import platform
+import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -72,6 +74,8 @@ class Measurement:
     requests_per_year: dict[int, int] = field(default_factory=dict)
     statuses: dict[str, int] = field(default_factory=dict)
     phases: dict[str, float] = field(default_factory=dict)
+    server_cpu_s: float = 0.0  # CPU of this process meanwhile: mostly the fake API answering
+    other_cpu_s: float = 0.0  # CPU of everything else on the machine meanwhile: noise
     output_tail: list[str] = field(default_factory=list)
 
 
@@ -187,14 +191,27 @@ def _phases(lines: list[tuple[float, str]], wall: float) -> dict[str, float]:
 
     startup: interpreter, imports, Dagster definitions (dbt manifest) and instance, up to the
     "Raw partitions" line; raw: the per-year execute_in_process loop; dbt: the dbt build job;
-    exit: after "Done." until the process is gone.
+    exit: after "Done." until the process is gone. The dbt job is split further by the dbt log
+    lines Dagster relays: before dbt (Dagster run creation, dagster-dbt's `dbt --version` and
+    in-process adapter set-up, the dbt subprocess's imports) until "Running with dbt"; dbt parse
+    until "Concurrency:"; dbt run, as dbt reports it in "Finished running ... (N s)"; after dbt:
+    from that line to "Done." (Dagster storing the remaining events, the summary).
     """
     at = {}
+    dbt_exec = None
     for t, text in lines:
         if text.startswith("Raw partitions") and "raw_start" not in at:
             at["raw_start"] = t
         elif text.startswith("dbt build") and "dbt_start" not in at:
             at["dbt_start"] = t
+        elif "dbt_start" in at and text.startswith("Running with dbt") and "dbt_proc" not in at:
+            at["dbt_proc"] = t
+        elif "dbt_proc" in at and text.startswith("Concurrency:") and "dbt_parsed" not in at:
+            at["dbt_parsed"] = t
+        elif "dbt_parsed" in at and text.startswith("Finished running") and "dbt_end" not in at:
+            at["dbt_end"] = t
+            found = re.search(r"\(([\d.]+)s\)\s*\.?$", text)
+            dbt_exec = float(found.group(1)) if found else None
         elif text == "Done.":
             at["done"] = t
     if not {"raw_start", "dbt_start", "done"} <= at.keys():
@@ -211,6 +228,12 @@ def _phases(lines: list[tuple[float, str]], wall: float) -> dict[str, float]:
     if per_year:
         phases["per_year_median_s"] = statistics.median(per_year)
         phases["per_year_max_s"] = max(per_year)
+    if {"dbt_proc", "dbt_parsed", "dbt_end"} <= at.keys():
+        phases["dbt_before_s"] = at["dbt_proc"] - at["dbt_start"]
+        phases["dbt_parse_s"] = at["dbt_parsed"] - at["dbt_proc"]
+        if dbt_exec is not None:
+            phases["dbt_run_s"] = dbt_exec
+        phases["dbt_after_s"] = at["done"] - at["dbt_end"]
     return phases
 
 
@@ -257,15 +280,32 @@ def make_env(workdir: Path, api: FakeCensusApi, start_year: int) -> dict[str, st
     return env
 
 
+def _machine_busy_s() -> float:
+    """CPU seconds the whole machine has been busy (all CPUs), from /proc/stat."""
+    with open("/proc/stat") as f:
+        ticks = [int(v) for v in f.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _self_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def measure(launcher, api, label, cmd, env, log) -> Measurement:
     api.reset()
+    busy0, self0 = _machine_busy_s(), _self_cpu_s()
     m = run_child(launcher, label, cmd, env)
+    m.server_cpu_s = _self_cpu_s() - self0
+    m.other_cpu_s = max(0.0, _machine_busy_s() - busy0 - m.server_cpu_s - m.user_s - m.sys_s)
     count_requests(api, m)
     worst = max(m.requests_per_year.values(), default=0)
     log(
         f"  {label}: exit {m.exit_code}, {m.wall_s:.2f} s, maxrss {m.maxrss_mb:.0f} MB, "
-        f"tree {m.tree_rss_mb:.0f} MB, {m.requests} requests (max {worst}/year)"
-        + (f", phases {_fmt_phases(m.phases)}" if m.phases else "")
+        f"tree {m.tree_rss_mb:.0f} MB, {m.requests} requests (max {worst}/year), "
+        f"CPU child {m.user_s + m.sys_s:.1f} s / fake API {m.server_cpu_s:.1f} s / "
+        f"other {m.other_cpu_s:.1f} s" + (f", phases {_fmt_phases(m.phases)}" if m.phases else "")
     )
     if m.exit_code != 0:
         log("    output tail:\n" + "\n".join("    | " + t for t in m.output_tail))
@@ -351,7 +391,24 @@ def summarize(label, runs: list[Measurement], target_s: float | None, check_requ
         "misses": misses,
         "warnings": warnings,
         "phases": [m.phases for m in runs],
+        "cpu": [
+            {
+                "child_s": m.user_s + m.sys_s,
+                "fake_api_s": m.server_cpu_s,
+                "other_s": m.other_cpu_s,
+            }
+            for m in runs
+        ],
     }
+
+
+def _cpu(c: dict) -> str:
+    return f"{c['child_s']:.1f} / {c['fake_api_s']:.1f} / {c['other_s']:.1f}"
+
+
+def _dbt_split(p: dict) -> str:
+    keys = ("dbt_before_s", "dbt_parse_s", "dbt_run_s", "dbt_after_s")
+    return " / ".join(f"{p[k]:.1f}" if k in p else "?" for k in keys)
 
 
 def markdown(meta, rows, overhead, notes) -> str:
@@ -388,8 +445,10 @@ def markdown(meta, rows, overhead, notes) -> str:
         "",
         "## Where the time goes",
         "",
-        "| run | startup s | raw loads s | per year s (median / max) | dbt build s | exit s |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| run | startup s | raw loads s | per year s (median / max) | dbt job s "
+        "| of which: before dbt / dbt parse / dbt run / after | exit s "
+        "| CPU s: pipeline / fake API / other |",
+        "|---|---:|---:|---:|---:|---|---:|---|",
     ]
     for r in rows:
         for i, p in enumerate(r["phases"], 1):
@@ -398,13 +457,18 @@ def markdown(meta, rows, overhead, notes) -> str:
             out.append(
                 f"| {r['scenario']} #{i} | {p['startup_s']:.2f} | {p['raw_s']:.2f} "
                 f"| {p.get('per_year_median_s', 0):.2f} / {p.get('per_year_max_s', 0):.2f} "
-                f"| {p['dbt_s']:.2f} | {p['exit_s']:.2f} |"
+                f"| {p['dbt_s']:.2f} | {_dbt_split(p)} | {p['exit_s']:.2f} "
+                f"| {_cpu(r['cpu'][i - 1])} |"
             )
     out += [
         "",
         "startup: interpreter + imports + Dagster definitions (loads the dbt manifest) + instance,",
         'until the "Raw partitions" line; raw loads: one `execute_in_process` per year partition',
-        "(fetch both flows, land, load into DuckDB); dbt build: the dbt job (a dbt subprocess).",
+        "(fetch both flows, land, load into DuckDB); dbt job: the dbt build job, split into before",
+        "dbt (Dagster run creation, dagster-dbt's `dbt --version` and adapter set-up, dbt's imports),",
+        "dbt parse, dbt run (as dbt reports it) and after (to the runner's last line). CPU: the",
+        "pipeline's (child and waited descendants), the fake API's (this process) and everything",
+        "else on the machine during the scenario; a large `other` means the figures are noisy.",
         "",
         "## Startup overhead (median of 3, wall s / peak RSS MB)",
         "",

@@ -7,7 +7,7 @@ exactly the checks a fetch does.
 from __future__ import annotations
 
 import json
-import re
+import operator
 from dataclasses import dataclass
 
 from ingest.errors import CensusResponseError
@@ -18,9 +18,6 @@ VALUE_COLUMN = {"imports": "GEN_VAL_MO", "exports": "ALL_VAL_MO"}
 KEY_COLUMNS = ("CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC")
 # The API marks "all countries" / "all commodities" with "-" (older output: the empty string).
 TOTAL_MARKERS = ("-", "")
-
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_DIGITS = re.compile(r"^\d+$")
 
 
 class MalformedJson(ValueError):
@@ -81,24 +78,30 @@ def table_from_json(data: object, flow: str, year: int) -> CensusTable:
             "when a period is not released). Nothing was written."
         )
     # Predicate columns are appended and a name can repeat: take each name's first occurrence.
-    index = [header.index(name) for name in wanted]
-    value_col = VALUE_COLUMN[flow]
+    pick = operator.itemgetter(*(header.index(name) for name in wanted))
+    months = {f"{year}-{m:02d}" for m in range(1, 13)}
+    width = len(header)
     rows: list[tuple[str, ...]] = []
     seen: set[tuple[str, str, str]] = set()
     for number, raw in enumerate(body_rows, start=1):
-        if len(raw) != len(header):
+        if len(raw) != width:
             raise CensusResponseError(
-                f"{where}: row {number} has {len(raw)} fields, the header has {len(header)}."
+                f"{where}: row {number} has {len(raw)} fields, the header has {width}."
             )
-        row = tuple("" if raw[i] is None else str(raw[i]) for i in index)
-        code, _, hitech, _, value, month = row
-        if not _DIGITS.match(value):
+        if None in raw:  # a missing value may come back as null
+            raw = ["" if cell is None else cell for cell in raw]
+        row = pick(raw)
+        code, name, hitech, description, value, month = row
+        if not all(type(cell) is str for cell in (code, name, hitech, description)):
+            raise CensusResponseError(
+                f"{where}: row {number} has a code or name that is not a string."
+            )
+        if not (type(value) is str and value.isdigit() and value.isascii()):
             raise CensusResponseError(
                 f"{where}: row {number} ({code or '-'} / {hitech or '-'} / {month}) has "
-                f"{value_col}={value!r}, which is not a non-negative whole number of dollars."
+                f"{VALUE_COLUMN[flow]}={value!r}, which is not a non-negative whole number of dollars."
             )
-        match = _MONTH.match(month)
-        if not match or int(match.group(1)) != year or not 1 <= int(match.group(2)) <= 12:
+        if month not in months:
             raise CensusResponseError(
                 f"{where}: row {number} has time={month!r}, outside the requested year {year}."
             )

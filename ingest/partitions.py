@@ -5,6 +5,7 @@ Dagster assets and the command line both call these, so the behaviour lives in o
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,9 @@ from ingest.client import CensusClient
 from ingest.landing import LandedFile, land, newest_landed
 from ingest.settings import Settings
 from ingest.warehouse import load_partition, partition_summary
+
+# One INFO line per partition; `atp run` prints this logger's records as its progress.
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,24 @@ class PartitionResult:
                 f"kept {self.stored_rows:,} stored rows"
             )
         return f"{self.flow} {self.year}: nothing landed for this partition; kept stored rows"
+
+
+def load_year(
+    settings: Settings,
+    flow: str,
+    year: int,
+    source: str = "api",
+    client: CensusClient | None = None,
+) -> PartitionResult:
+    """Load one partition from `source` ("api" or "landing") and log a one-line summary."""
+    if source == "api":
+        result = fetch_and_load(settings, flow, year, client)
+    elif source == "landing":
+        result = reload_from_landing(settings, flow, year)
+    else:
+        raise ValueError(f"source must be 'api' or 'landing', not {source!r}")
+    log.info(result.describe())
+    return result
 
 
 def fetch_and_load(settings: Settings, flow: str, year: int, client: CensusClient | None = None):

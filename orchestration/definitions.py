@@ -16,6 +16,14 @@ raw_census_job = dg.define_asset_job(
     selection=dg.AssetSelection.groups(RAW_GROUP),
     description="Fetch, land and load one year of Census ATP imports and exports.",
 )
+atp_pipeline_job = dg.define_asset_job(
+    "atp_pipeline_job",
+    selection=dg.AssetSelection.groups(RAW_GROUP) | dg.AssetSelection.assets(atp_dbt_models),
+    description=(
+        "The main job (`make run`): load the selected year partitions of both raw tables in one "
+        "step each, then dbt build every model and test."
+    ),
+)
 dbt_build_job = dg.define_asset_job(
     "dbt_build_job",
     selection=dg.AssetSelection.assets(atp_dbt_models),
@@ -24,6 +32,6 @@ dbt_build_job = dg.define_asset_job(
 
 defs = dg.Definitions(
     assets=[*raw_assets, atp_dbt_models],
-    jobs=[raw_census_job, dbt_build_job],
+    jobs=[atp_pipeline_job, raw_census_job, dbt_build_job],
     resources={"dbt": dbt_resource()},
 )

@@ -5,12 +5,19 @@ from typing import Literal
 import dagster as dg
 
 from ingest.census_format import FLOWS
-from ingest.partitions import PartitionResult, fetch_and_load, reload_from_landing
+from ingest.errors import AtpError, CensusAuthError, ConfigError, WarehouseBusyError
+from ingest.partitions import PartitionResult, load_year
 from ingest.settings import Settings
 
 RAW_GROUP = "raw"
 # DuckDB takes one writer at a time: every asset that writes the file shares this pool (limit 1).
 DUCKDB_POOL = "duckdb"
+# Errors that would repeat for every remaining year: stop at the first one.
+_STOP_AT_ONCE = (ConfigError, CensusAuthError, WarehouseBusyError)
+
+
+class PartitionsFailed(AtpError):
+    """Some year partitions of a run could not be loaded; the others were."""
 
 
 def yearly_partitions(start_year: int) -> dg.TimeWindowPartitionsDefinition:
@@ -33,6 +40,8 @@ def build_raw_asset(flow: str, partitions_def: dg.PartitionsDefinition) -> dg.As
     @dg.asset(
         key=raw_asset_key(flow),
         partitions_def=partitions_def,
+        # A run over several years is one step that loads them in turn (no per-year run overhead).
+        backfill_policy=dg.BackfillPolicy.single_run(),
         pool=DUCKDB_POOL,
         group_name=RAW_GROUP,
         kinds={"python", "duckdb"},
@@ -43,13 +52,33 @@ def build_raw_asset(flow: str, partitions_def: dg.PartitionsDefinition) -> dg.As
     )
     def _raw(context: dg.AssetExecutionContext, config: RawLoadConfig) -> dg.MaterializeResult:
         settings = Settings.from_env()
-        year = int(context.partition_key)
-        if config.source == "landing":
-            result = reload_from_landing(settings, flow, year)
-        else:
-            result = fetch_and_load(settings, flow, year)
-        context.log.info(result.describe())
-        return dg.MaterializeResult(metadata=partition_metadata(result))
+        loaded: dict[str, dict] = {}
+        failed: list[str] = []
+        for key in context.partition_keys:
+            try:
+                result = load_year(settings, flow, int(key), config.source)
+            except AtpError as exc:
+                where = f"{flow} {key}"
+                failed.append(str(exc) if str(exc).startswith(where) else f"{where}: {exc}")
+                context.log.error(failed[-1])
+                if isinstance(exc, _STOP_AT_ONCE):
+                    break
+                continue
+            loaded[key] = partition_metadata(result)
+            context.log.info(result.describe())
+        if failed:
+            # The step fails, so record by hand the years that did load before saying so.
+            for key, metadata in loaded.items():
+                context.log_event(
+                    dg.AssetMaterialization(context.asset_key, partition=key, metadata=metadata)
+                )
+            raise PartitionsFailed(
+                f"{len(failed)} of {len(context.partition_keys)} {flow} partition(s) failed; "
+                "the others were loaded:\n" + "\n".join(failed)
+            )
+        for key, metadata in loaded.items():
+            context.add_asset_metadata(metadata, partition_key=key)
+        return dg.MaterializeResult()
 
     return _raw
 

@@ -1,123 +1,143 @@
-"""`atp run` / `atp rebuild`: materialize every raw partition through Dagster, then dbt build.
+"""`atp run` / `atp rebuild`: one Dagster run that loads a range of year partitions, then dbt build.
 
 Runs in-process against the Dagster instance in DAGSTER_HOME (the Makefile points it at
-`.dagster/`), so `make dev` shows these runs and their materializations.
+`.dagster/`), so `make dev` shows these runs, their materializations and checks.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 
 import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 
 from ingest.census_format import FLOWS
 from ingest.settings import Settings
 from orchestration.raw_assets import raw_asset_key
 
-# These failures repeat for every partition; stop at the first one instead of 28 times.
-_FATAL_ERRORS = {"ConfigError", "CensusAuthError", "CensusRequestError", "WarehouseBusyError"}
-_QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+PIPELINE_JOB = "atp_pipeline_job"
+_QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def run_pipeline(
     source: str = "api",
-    years: Iterable[int] | None = None,
+    years: Sequence[int] | None = None,
     *,
     instance: dg.DagsterInstance | None = None,
     out: Callable[[str], None] = print,
 ) -> int:
-    """Load the raw partitions of `years` (default: all) from `source`, then build dbt.
-
-    Returns a process exit code: 0 when every step succeeded.
-    """
+    """Load the raw partitions of `years` (consecutive; default: all) from `source` ("api" or
+    "landing"), then build every dbt model and test. Returns a process exit code."""
     settings = Settings.from_env()
     if source == "api":
         settings.require_api_key()  # fail before any request
     from orchestration.definitions import defs  # loads dbt's manifest: import only when needed
 
-    instance = instance or _instance()
     years = list(years) if years is not None else settings.years()
-    raw_job = defs.resolve_job_def("raw_census_job")
-    op_config = {"config": {"source": source}}
-    run_config = {"ops": {_op_name(flow): op_config for flow in FLOWS}, **_QUIET}
+    if years != list(range(years[0], years[-1] + 1)):
+        raise ValueError(f"years must be consecutive, got {years}")
     verb = "fetching from the Census API" if source == "api" else "reloading from the landing zone"
     out(f"Raw partitions {years[0]}..{years[-1]} ({verb}) into {settings.warehouse}")
-    failures: list[str] = []
-    for year in years:
-        result = raw_job.execute_in_process(
-            partition_key=str(year), instance=instance, run_config=run_config, raise_on_error=False
+    with _progress_to(out):
+        result = defs.resolve_job_def(PIPELINE_JOB).execute_in_process(
+            instance=instance or _instance(),
+            tags={
+                ASSET_PARTITION_RANGE_START_TAG: str(years[0]),
+                ASSET_PARTITION_RANGE_END_TAG: str(years[-1]),
+            },
+            run_config={
+                "ops": {_op_name(flow): {"config": {"source": source}} for flow in FLOWS},
+                **_QUIET,
+            },
+            raise_on_error=False,
         )
-        for flow in FLOWS:
-            for mat in result.asset_materializations_for_node(_op_name(flow)):
-                out("  " + mat.metadata["summary"].value)
-        errors = _step_errors(result)
-        for error in errors:
-            out(f"  FAILED {year}: {_root_message(error)}")
-        failures += [f"{year}: {_root_message(e)}" for e in errors]
-        if any(_root(e).cls_name in _FATAL_ERRORS for e in errors):
-            out("Stopping: this error would repeat for every partition.")
-            break
-    if failures:
-        out(f"{len(failures)} raw partition load(s) failed; dbt build skipped. Fix and re-run.")
+    return report(result, out)
+
+
+def report(result: dg.ExecuteInProcessResult, out: Callable[[str], None]) -> int:
+    """Print what the run did (failures, dbt models and tests) and return an exit code."""
+    raw_steps = {_op_name(flow) for flow in FLOWS}
+    failures = _step_failures(result)
+    for step, error in failures:
+        what = "raw load" if step in raw_steps else "dbt build"
+        first, *more = _message(error).splitlines()
+        out(f"  FAILED {what}: {first}")
+        for line in more:
+            out(f"    {line}")
+    if any(step in raw_steps for step, _ in failures):
+        out("dbt build skipped: a raw partition failed to load. Fix the cause and run again.")
         return 1
-    return build_dbt(instance=instance, out=out)
-
-
-def build_dbt(*, instance: dg.DagsterInstance | None = None, out=print) -> int:
-    from orchestration.definitions import defs
-
-    out("dbt build (staging, intermediate, marts and every test) ...")
-    result = defs.resolve_job_def("dbt_build_job").execute_in_process(
-        instance=instance or _instance(), run_config=_QUIET, raise_on_error=False
-    )
-    models = len(result.get_asset_materialization_events())
+    dbt_assets = [
+        e for e in result.get_asset_materialization_events() if e.asset_key.path[0] != "raw"
+    ]
     checks = result.get_asset_check_evaluations()
-    failed = [c for c in checks if not c.passed]
+    failed_checks = [c for c in checks if not c.passed]
     out(
-        f"  {models} dbt models and seeds built, {len(checks) - len(failed)}/{len(checks)} tests passed"
+        f"dbt build: {len(dbt_assets)} models and seeds built, "
+        f"{len(checks) - len(failed_checks)}/{len(checks)} tests passed"
     )
-    for check in failed:
+    for check in failed_checks:
         out(f"  FAILED test {check.check_name} on {check.asset_key.to_user_string()}")
-    errors = _step_errors(result)
-    for error in errors:
-        out(f"  FAILED dbt build: {_root_message(error)}")
-    if errors or failed or not result.success:
+    if failures or failed_checks or not result.success:
         out("dbt build failed: the marts keep their previous contents where a test failed.")
         return 1
     out("Done.")
     return 0
 
 
+class _Progress(logging.Handler):
+    def __init__(self, out: Callable[[str], None]):
+        super().__init__(logging.INFO)
+        self.out = out
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.out("  " + record.getMessage())
+
+
+class _progress_to:
+    """Print the ingest package's log lines (one per partition, retries) while a run executes."""
+
+    def __init__(self, out: Callable[[str], None]):
+        self.handler = _Progress(out)
+        self.logger = logging.getLogger("ingest")
+
+    def __enter__(self):
+        self.level = self.logger.level
+        self.logger.setLevel(logging.INFO)
+        self.logger.addHandler(self.handler)
+
+    def __exit__(self, *exc):
+        self.logger.removeHandler(self.handler)
+        self.logger.setLevel(self.level)
+
+
 def _op_name(flow: str) -> str:
     return raw_asset_key(flow).to_python_identifier()
 
 
-def _step_errors(result: dg.ExecuteInProcessResult) -> list:
+def _step_failures(result: dg.ExecuteInProcessResult) -> list:
     return [
-        event.step_failure_data.error
+        (event.step_key, event.step_failure_data.error)
         for event in result.all_events
         if event.is_step_failure and event.step_failure_data.error is not None
     ]
 
 
-def _root(error):
+def _message(error) -> str:
     # Dagster wraps the exception an asset raised; the innermost one says what went wrong.
     while error.cause is not None:
         error = error.cause
-    return error
-
-
-def _root_message(error) -> str:
-    return _root(error).message.strip()
+    message = error.message.strip()
+    prefix, _, rest = message.partition(": ")
+    return rest if prefix.split(".")[-1] == error.cls_name else message
 
 
 def _instance() -> dg.DagsterInstance:
     if os.environ.get("DAGSTER_HOME"):
         return dg.DagsterInstance.get()
     return dg.DagsterInstance.ephemeral()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(run_pipeline())

@@ -355,3 +355,32 @@ def test_atp_report_errors_are_one_line(built, db, capsys, tmp_path, monkeypatch
     assert main(["report", "--year", "2025"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("atp report: no warehouse at") and "make run" in err and "\n" not in err
+
+
+def test_dbt_unit_tests_pass(built, db):
+    # Excluded from the production build (they test SQL logic, not data): run them here.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import ROOT
+
+    dbt = Path(sys.executable).parent / "dbt"
+    target = built["settings"].warehouse.with_name("unit-test-target")
+    done = subprocess.run(
+        [
+            dbt,
+            "test",
+            "--select",
+            "test_type:unit",
+            "--profiles-dir",
+            ".",
+            "--target-path",
+            str(target),
+        ],
+        cwd=ROOT / "dbt_project",
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "PASS=3 " in done.stdout

@@ -56,3 +56,34 @@ def test_rebuild_reloads_from_the_landing_zone_without_the_network(env, fake_api
     assert "(reloading from the landing zone)" in out[0]
     assert "  exports 2025: 1,296 rows, 12 month(s) 2025-01..2025-12" in out
     assert marts(env) == before
+
+
+def test_a_failed_partition_keeps_the_others_and_skips_dbt(env, fake_api):
+    instance = dg.DagsterInstance.ephemeral()
+    fake_api.set_fault_for("imports", 2025, "400")
+    out: list[str] = []
+    assert run_pipeline("api", years=[2024, 2025, 2026], instance=instance, out=out.append) == 1
+    text = "\n".join(out)
+    assert "FAILED raw load: 1 of 3 imports partition(s) failed" in text
+    assert (
+        "\n    imports 2025: the Census API rejected the request with HTTP 400: error: unknown"
+        in text
+    )
+    assert out[-1].startswith("dbt build skipped")
+    with duckdb.connect(str(env.warehouse), read_only=True) as con:
+        years = con.execute(
+            "SELECT DISTINCT year FROM raw.census_hitech_imports ORDER BY 1"
+        ).fetchall()
+        assert not con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts'"
+        ).fetchone()[0]
+    assert years == [(2024,), (2026,)]
+    materialized = instance.get_materialized_partitions(
+        dg.AssetKey(["raw", "census_hitech_imports"])
+    )
+    assert materialized == {"2024", "2026"}
+    assert instance.get_materialized_partitions(dg.AssetKey(["raw", "census_hitech_exports"])) == {
+        "2024",
+        "2025",
+        "2026",
+    }
