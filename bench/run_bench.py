@@ -186,25 +186,30 @@ def run_child(
     return m
 
 
+RAW_LINE = re.compile(r"^\s+(imports|exports) \d{4}: ")
+
+
 def _phases(lines: list[tuple[float, str]], wall: float) -> dict[str, float]:
     """Split a pipeline run by its progress lines (the child runs with PYTHONUNBUFFERED=1).
 
     startup: interpreter, imports, Dagster definitions (dbt manifest) and instance, up to the
-    "Raw partitions" line; raw: the per-year execute_in_process loop; dbt: the dbt build job;
-    exit: after "Done." until the process is gone. The dbt job is split further by the dbt log
-    lines Dagster relays: before dbt (Dagster run creation, dagster-dbt's `dbt --version` and
-    in-process adapter set-up, the dbt subprocess's imports) until "Running with dbt"; dbt parse
-    until "Concurrency:"; dbt run, as dbt reports it in "Finished running ... (N s)"; after dbt:
-    from that line to "Done." (Dagster storing the remaining events, the summary).
+    "Raw partitions" line; raw: from there to the last per-partition line ("  imports 2013: ...");
+    dbt: from there to "Done."; exit: after "Done." until the process is gone. The dbt part is
+    split further by the dbt log lines Dagster relays: before dbt (end of the raw steps, start of
+    the dbt step, dagster-dbt's `dbt --version` and in-process adapter set-up, the dbt
+    subprocess's imports) until "Running with dbt"; dbt parse until "Concurrency:"; dbt run, as dbt
+    reports it in "Finished running ... (N s)"; after dbt: from that line to "Done." (Dagster
+    storing the remaining events, the summary).
     """
-    at = {}
+    at: dict[str, float] = {}
+    raw_lines: list[float] = []
     dbt_exec = None
     for t, text in lines:
         if text.startswith("Raw partitions") and "raw_start" not in at:
             at["raw_start"] = t
-        elif text.startswith("dbt build") and "dbt_start" not in at:
-            at["dbt_start"] = t
-        elif "dbt_start" in at and text.startswith("Running with dbt") and "dbt_proc" not in at:
+        elif RAW_LINE.match(text):
+            raw_lines.append(t)
+        elif text.startswith("Running with dbt") and "dbt_proc" not in at:
             at["dbt_proc"] = t
         elif "dbt_proc" in at and text.startswith("Concurrency:") and "dbt_parsed" not in at:
             at["dbt_parsed"] = t
@@ -214,22 +219,20 @@ def _phases(lines: list[tuple[float, str]], wall: float) -> dict[str, float]:
             dbt_exec = float(found.group(1)) if found else None
         elif text == "Done.":
             at["done"] = t
-    if not {"raw_start", "dbt_start", "done"} <= at.keys():
+    if not {"raw_start", "done"} <= at.keys() or not raw_lines:
         return {}
-    year_lines = [t for t, text in lines if text.startswith(("  imports ", "  exports "))]
-    ends = year_lines[1::2]  # both flows of a year print after that year's run
-    per_year = [b - a for a, b in zip([at["raw_start"], *ends[:-1]], ends, strict=True)]
+    raw_end = raw_lines[-1]
+    steps = [b - a for a, b in zip([at["raw_start"], *raw_lines[:-1]], raw_lines, strict=True)]
     phases = {
         "startup_s": at["raw_start"],
-        "raw_s": at["dbt_start"] - at["raw_start"],
-        "dbt_s": at["done"] - at["dbt_start"],
+        "raw_s": raw_end - at["raw_start"],
+        "per_partition_median_s": statistics.median(steps),
+        "per_partition_max_s": max(steps),
+        "dbt_s": at["done"] - raw_end,
         "exit_s": wall - at["done"],
     }
-    if per_year:
-        phases["per_year_median_s"] = statistics.median(per_year)
-        phases["per_year_max_s"] = max(per_year)
     if {"dbt_proc", "dbt_parsed", "dbt_end"} <= at.keys():
-        phases["dbt_before_s"] = at["dbt_proc"] - at["dbt_start"]
+        phases["dbt_before_s"] = at["dbt_proc"] - raw_end
         phases["dbt_parse_s"] = at["dbt_parsed"] - at["dbt_proc"]
         if dbt_exec is not None:
             phases["dbt_run_s"] = dbt_exec
@@ -445,7 +448,7 @@ def markdown(meta, rows, overhead, notes) -> str:
         "",
         "## Where the time goes",
         "",
-        "| run | startup s | raw loads s | per year s (median / max) | dbt job s "
+        "| run | startup s | raw loads s | per partition and flow s (median / max) | dbt s "
         "| of which: before dbt / dbt parse / dbt run / after | exit s "
         "| CPU s: pipeline / fake API / other |",
         "|---|---:|---:|---:|---:|---|---:|---|",
@@ -456,17 +459,18 @@ def markdown(meta, rows, overhead, notes) -> str:
                 continue
             out.append(
                 f"| {r['scenario']} #{i} | {p['startup_s']:.2f} | {p['raw_s']:.2f} "
-                f"| {p.get('per_year_median_s', 0):.2f} / {p.get('per_year_max_s', 0):.2f} "
+                f"| {p['per_partition_median_s']:.2f} / {p['per_partition_max_s']:.2f} "
                 f"| {p['dbt_s']:.2f} | {_dbt_split(p)} | {p['exit_s']:.2f} "
                 f"| {_cpu(r['cpu'][i - 1])} |"
             )
     out += [
         "",
         "startup: interpreter + imports + Dagster definitions (loads the dbt manifest) + instance,",
-        'until the "Raw partitions" line; raw loads: one `execute_in_process` per year partition',
-        "(fetch both flows, land, load into DuckDB); dbt job: the dbt build job, split into before",
-        "dbt (Dagster run creation, dagster-dbt's `dbt --version` and adapter set-up, dbt's imports),",
-        "dbt parse, dbt run (as dbt reports it) and after (to the runner's last line). CPU: the",
+        'until the "Raw partitions" line; raw loads: until the last per-partition line (fetch,',
+        "land, load into DuckDB; per partition and flow: the gaps between those lines, the first",
+        "one includes the Dagster run set-up); dbt: the rest of the run to `Done.`, split into",
+        "before dbt (dbt step start, dagster-dbt's `dbt --version` and adapter set-up, dbt's",
+        "imports), dbt parse, dbt run (as dbt reports it) and after (to the last line). CPU: the",
         "pipeline's (child and waited descendants), the fake API's (this process) and everything",
         "else on the machine during the scenario; a large `other` means the figures are noisy.",
         "",
