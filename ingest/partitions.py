@@ -6,11 +6,14 @@ Dagster assets and the command line both call these, so the behaviour lives in o
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ingest.client import CensusClient
+from ingest.client import CensusClient, Fetch
+from ingest.errors import AtpError
 from ingest.landing import LandedFile, land, newest_landed
 from ingest.settings import Settings
 from ingest.warehouse import load_partition, partition_summary
@@ -47,40 +50,66 @@ class PartitionResult:
         return f"{self.flow} {self.year}: nothing landed for this partition; kept stored rows"
 
 
-def load_year(
+def load_years(
     settings: Settings,
     flow: str,
-    year: int,
+    years: Sequence[int],
     source: str = "api",
     client: CensusClient | None = None,
-) -> PartitionResult:
-    """Load one partition from `source` ("api" or "landing") and log a one-line summary."""
-    if source == "api":
-        result = fetch_and_load(settings, flow, year, client)
-    elif source == "landing":
-        result = reload_from_landing(settings, flow, year)
-    else:
+) -> Iterator[tuple[int, PartitionResult | AtpError]]:
+    """Load partitions in order from `source` ("api" or "landing"); yield each year's result, or
+    the error that stopped that year (the caller decides whether to go on), and log a summary.
+
+    From the API, the next year is fetched while this one lands and loads: still one request
+    in flight at a time, but the wait for the API overlaps our own work.
+    """
+    if source == "landing":
+        for year in years:
+            yield year, _logged(lambda year=year: reload_from_landing(settings, flow, year))
+        return
+    if source != "api":
         raise ValueError(f"source must be 'api' or 'landing', not {source!r}")
+    client = client or CensusClient(settings.base_url, settings.require_api_key())
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fetch-{flow}")
+    try:
+        fetches = [pool.submit(client.fetch_year, flow, years[0])] if years else []
+        for i, year in enumerate(years):
+            if i + 1 < len(years):
+                fetches.append(pool.submit(client.fetch_year, flow, years[i + 1]))
+            yield year, _logged(lambda fetch=fetches[i]: _store(settings, fetch.result()))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _logged(load: Callable[[], PartitionResult]) -> PartitionResult | AtpError:
+    try:
+        result = load()
+    except AtpError as exc:
+        return exc
     log.info(result.describe())
     return result
 
 
-def fetch_and_load(settings: Settings, flow: str, year: int, client: CensusClient | None = None):
+def fetch_and_load(
+    settings: Settings, flow: str, year: int, client: CensusClient | None = None
+) -> PartitionResult:
     """Fetch a partition from the API, land the response, then replace the raw partition."""
     client = client or CensusClient(settings.base_url, settings.require_api_key())
-    fetch = client.fetch_year(flow, year)
+    return _store(settings, client.fetch_year(flow, year))
+
+
+def _store(settings: Settings, fetch: Fetch) -> PartitionResult:
     if not fetch.released:
         # 204: the year is not published yet. What we already hold stays as it is.
-        stored = _stored_rows(settings.warehouse, flow, year)
         return PartitionResult(
-            flow,
-            year,
+            fetch.flow,
+            fetch.year,
             "not_released",
             0,
             [],
             fetched_at=fetch.fetched_at,
             requests=fetch.attempts,
-            stored_rows=stored,
+            stored_rows=_stored_rows(settings.warehouse, fetch.flow, fetch.year),
         )
     landed = land(settings.landing_dir, fetch)
     return _load(settings, landed, requests=fetch.attempts)

@@ -6,7 +6,7 @@ import dagster as dg
 
 from ingest.census_format import FLOWS
 from ingest.errors import AtpError, CensusAuthError, ConfigError, WarehouseBusyError
-from ingest.partitions import PartitionResult, load_year
+from ingest.partitions import PartitionResult, load_years
 from ingest.settings import Settings
 
 RAW_GROUP = "raw"
@@ -54,18 +54,18 @@ def build_raw_asset(flow: str, partitions_def: dg.PartitionsDefinition) -> dg.As
         settings = Settings.from_env()
         loaded: dict[str, dict] = {}
         failed: list[str] = []
-        for key in context.partition_keys:
-            try:
-                result = load_year(settings, flow, int(key), config.source)
-            except AtpError as exc:
-                where = f"{flow} {key}"
-                failed.append(str(exc) if str(exc).startswith(where) else f"{where}: {exc}")
+        years = [int(key) for key in context.partition_keys]
+        for year, outcome in load_years(settings, flow, years, config.source):
+            if isinstance(outcome, AtpError):
+                where = f"{flow} {year}"
+                text = str(outcome)
+                failed.append(text if text.startswith(where) else f"{where}: {text}")
                 context.log.error(failed[-1])
-                if isinstance(exc, _STOP_AT_ONCE):
+                if isinstance(outcome, _STOP_AT_ONCE):
                     break
                 continue
-            loaded[key] = partition_metadata(result)
-            context.log.info(result.describe())
+            loaded[str(year)] = partition_metadata(outcome)
+            context.log.info(outcome.describe())
         if failed:
             # The step fails, so record by hand the years that did load before saying so.
             for key, metadata in loaded.items():
