@@ -4,6 +4,9 @@ Layout: `<ATP_LANDING_DIR>/<flow>/<year>/<flow>_<year>_<fetched-at>.json` and be
 `.manifest.json` with the endpoint, the request without the key, fetched-at (UTC), sha256, rows
 and the months present. Files are written to a temporary name and hard-linked into place, so a
 reader sees a whole file or none, and an existing file is never replaced.
+
+Every fetch gets its own manifest. A response identical to the partition's newest landed one
+(most nights: nothing was released) is not stored twice: its manifest names the existing file.
 """
 
 from __future__ import annotations
@@ -68,8 +71,14 @@ def land(landing_dir: Path, fetch: Fetch) -> LandedFile:
         "months": months,
         "file": path.name,
     }
-    _write_new(path, fetch.body)
-    _write_new(path.with_name(path.stem + MANIFEST_SUFFIX), json.dumps(manifest, indent=2).encode())
+    previous = newest_landed(landing_dir, fetch.flow, fetch.year)
+    if previous is not None and previous.manifest["sha256"] == manifest["sha256"]:
+        path = previous.path
+        manifest["file"] = path.name
+    else:
+        _write_new(path, fetch.body)
+    manifest_path = folder / f"{fetch.flow}_{fetch.year}_{stamp}{MANIFEST_SUFFIX}"
+    _write_new(manifest_path, json.dumps(manifest, indent=2).encode())
     return LandedFile(path=path, manifest=manifest)
 
 
@@ -78,13 +87,11 @@ def landed_files(landing_dir: Path, flow: str, year: int) -> list[LandedFile]:
     folder = partition_dir(landing_dir, flow, year)
     found = []
     for manifest_path in folder.glob(f"*{MANIFEST_SUFFIX}"):
-        data_path = manifest_path.with_name(
-            manifest_path.name.removesuffix(MANIFEST_SUFFIX) + ".json"
-        )
         try:
             manifest = json.loads(manifest_path.read_text())
         except (OSError, ValueError) as exc:
             raise LandingError(f"cannot read manifest {manifest_path}: {exc}") from None
+        data_path = folder / manifest["file"]
         if data_path.exists():
             found.append(LandedFile(path=data_path, manifest=manifest))
     return sorted(found, key=lambda f: (f.fetched_at, f.path.name))

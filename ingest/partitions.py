@@ -13,10 +13,11 @@ from datetime import datetime
 from pathlib import Path
 
 from ingest.client import CensusClient, Fetch
+from ingest.diskspace import ensure_free_space
 from ingest.errors import AtpError
-from ingest.landing import LandedFile, land, newest_landed
+from ingest.landing import LandedFile, land, landed_files
 from ingest.settings import Settings
-from ingest.warehouse import load_partition, partition_summary
+from ingest.warehouse import load_partition, partition_summary, stored_vintages
 
 # One INFO line per partition; `atp run` prints this logger's records as its progress.
 log = logging.getLogger(__name__)
@@ -111,13 +112,35 @@ def _store(settings: Settings, fetch: Fetch) -> PartitionResult:
             requests=fetch.attempts,
             stored_rows=_stored_rows(settings.warehouse, fetch.flow, fetch.year),
         )
+    what = f"store {fetch.flow} {fetch.year}"
+    # The body lands once; DuckDB holds it about twice (raw and history tables) plus its WAL.
+    ensure_free_space(settings.landing_dir, len(fetch.body), settings.min_free_mb, what)
+    ensure_free_space(settings.warehouse, 3 * len(fetch.body), settings.min_free_mb, what)
     landed = land(settings.landing_dir, fetch)
     return _load(settings, landed, requests=fetch.attempts)
 
 
 def reload_from_landing(settings: Settings, flow: str, year: int) -> PartitionResult:
-    """Reload a partition from its newest landed file, without the network."""
-    landed = newest_landed(settings.landing_dir, flow, year)
+    """Reload a partition from its newest landed file, without the network; older landed
+    vintages missing from the history table are added to it."""
+    files = landed_files(settings.landing_dir, flow, year)
+    landed = files[-1] if files else None
+    known = (
+        stored_vintages(settings.warehouse, flow, year) if settings.warehouse.exists() else set()
+    )
+    first_seen: dict[Path, LandedFile] = {}
+    for file in files[:-1]:
+        first_seen.setdefault(file.path, file)
+    for file in first_seen.values():
+        relative = _relative(settings, file)
+        if file.path != landed.path and relative not in known:
+            load_partition(
+                settings.warehouse,
+                file.read_table(),
+                fetched_at=file.fetched_at,
+                landing_file=relative,
+                current=False,
+            )
     if landed is None:
         return PartitionResult(
             flow,
@@ -132,7 +155,7 @@ def reload_from_landing(settings: Settings, flow: str, year: int) -> PartitionRe
 
 def _load(settings: Settings, landed: LandedFile, *, requests: int) -> PartitionResult:
     table = landed.read_table()
-    relative = landed.path.relative_to(settings.landing_dir).as_posix()
+    relative = _relative(settings, landed)
     rows = load_partition(
         settings.warehouse, table, fetched_at=landed.fetched_at, landing_file=relative
     )
@@ -147,6 +170,10 @@ def _load(settings: Settings, landed: LandedFile, *, requests: int) -> Partition
         sha256=landed.manifest["sha256"],
         requests=requests,
     )
+
+
+def _relative(settings: Settings, landed: LandedFile) -> str:
+    return landed.path.relative_to(settings.landing_dir).as_posix()
 
 
 def _stored_rows(warehouse: Path, flow: str, year: int) -> int:

@@ -13,7 +13,14 @@ from ingest.errors import ConfigError
 DEFAULT_BASE_URL = "https://api.census.gov/data/timeseries/intltrade"
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 DEFAULT_LANDING_DIR = "data/landing"
+DEFAULT_PUBLISHED = "data/atp.duckdb"
 DEFAULT_START_YEAR = 2013
+# Census publishes a month about five weeks after it ends; allow 40 days before calling it late.
+DEFAULT_RELEASE_LAG_DAYS = 40
+# 06:00 in America/New_York, after the 8:30 a.m. ET releases of the day before have landed.
+DEFAULT_REFRESH_CRON = "0 6 * * *"
+# Refuse to load or publish with less free disk space than this (on top of the expected size).
+DEFAULT_MIN_FREE_MB = 200
 # The monthly intltrade datasets start in January 2010.
 EARLIEST_YEAR = 2010
 
@@ -30,6 +37,10 @@ class Settings:
     warehouse: Path
     landing_dir: Path
     start_year: int
+    published: Path = Path(DEFAULT_PUBLISHED).resolve()
+    release_lag_days: int = DEFAULT_RELEASE_LAG_DAYS
+    refresh_cron: str = DEFAULT_REFRESH_CRON
+    min_free_mb: int = DEFAULT_MIN_FREE_MB
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -40,6 +51,12 @@ class Settings:
             warehouse=_path(env.get("ATP_WAREHOUSE") or DEFAULT_WAREHOUSE),
             landing_dir=_path(env.get("ATP_LANDING_DIR") or DEFAULT_LANDING_DIR),
             start_year=_start_year(env.get("ATP_START_YEAR")),
+            published=_path(env.get("ATP_PUBLISHED") or DEFAULT_PUBLISHED),
+            release_lag_days=_whole_number(
+                env, "ATP_RELEASE_LAG_DAYS", DEFAULT_RELEASE_LAG_DAYS, 0, 366
+            ),
+            refresh_cron=_cron(env.get("ATP_REFRESH_CRON") or DEFAULT_REFRESH_CRON),
+            min_free_mb=_whole_number(env, "ATP_MIN_FREE_MB", DEFAULT_MIN_FREE_MB, 0, 10**7),
         )
 
     def require_api_key(self) -> str:
@@ -73,3 +90,22 @@ def _start_year(value: str | None) -> int:
             f"API publishes) to {this_year}. Set it to a four-digit year, e.g. ATP_START_YEAR=2013."
         )
     return year
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    value = (env.get(name) or "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise ConfigError(f"{name}={value!r} is not a whole number from {low} to {high}.")
+    return int(value)
+
+
+def _cron(value: str) -> str:
+    fields = value.split()
+    if len(fields) != 5:
+        raise ConfigError(
+            f"ATP_REFRESH_CRON={value!r} is not a cron schedule of five fields "
+            "(minute hour day month weekday), e.g. '0 6 * * *' for 06:00 every day."
+        )
+    return " ".join(fields)

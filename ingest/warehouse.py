@@ -57,42 +57,61 @@ def _lock_holder(message: str) -> str:
     return "the file is locked"
 
 
+def history_table(flow: str) -> str:
+    return f"{raw_table(flow)}_history"
+
+
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     for flow, value_column in VALUE_COLUMN.items():
-        # Fields exactly as delivered (strings); dbt staging types them.
-        con.execute(
-            f"""
-            CREATE TABLE IF NOT EXISTS {raw_table(flow)} (
-                "CTY_CODE" VARCHAR,
-                "CTY_NAME" VARCHAR,
-                "HITECH" VARCHAR,
-                "HITECH_DESC" VARCHAR,
-                "{value_column}" VARCHAR,
-                "time" VARCHAR,
-                "year" INTEGER NOT NULL,
-                "_fetched_at" TIMESTAMP NOT NULL,  -- UTC
-                "_landing_file" VARCHAR NOT NULL   -- relative to ATP_LANDING_DIR
+        # Fields exactly as delivered (strings); dbt staging types them. The raw table holds the
+        # newest vintage of each year, the history table every distinct vintage ever fetched.
+        for table in (raw_table(flow), history_table(flow)):
+            con.execute(
+                f"""
+                CREATE TABLE IF NOT EXISTS {table} (
+                    "CTY_CODE" VARCHAR,
+                    "CTY_NAME" VARCHAR,
+                    "HITECH" VARCHAR,
+                    "HITECH_DESC" VARCHAR,
+                    "{value_column}" VARCHAR,
+                    "time" VARCHAR,
+                    "year" INTEGER NOT NULL,
+                    "_fetched_at" TIMESTAMP NOT NULL,  -- UTC
+                    "_landing_file" VARCHAR NOT NULL   -- relative to ATP_LANDING_DIR
+                )
+                """
             )
-            """
-        )
 
 
 def load_partition(
-    warehouse: Path, table: CensusTable, *, fetched_at: datetime, landing_file: str
+    warehouse: Path,
+    table: CensusTable,
+    *,
+    fetched_at: datetime,
+    landing_file: str,
+    current: bool = True,
 ) -> int:
-    """Replace the rows of (table.flow, table.year) with table's rows; return the row count."""
+    """Record one vintage of (table.flow, table.year) in one transaction: add it to the history
+    table unless that landed file is there already, and, when `current`, replace the year's rows
+    in the raw table with it. Returns the row count."""
     frame = pd.DataFrame(table.rows, columns=list(table.columns), dtype="object")
     frame["year"] = table.year
     frame["_fetched_at"] = pd.Timestamp(fetched_at.astimezone(UTC).replace(tzinfo=None))
     frame["_landing_file"] = landing_file
-    target = raw_table(table.flow)
     with connect(warehouse) as con:
         ensure_raw_tables(con)
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(f"DELETE FROM {target} WHERE year = ?", [table.year])
-            _insert_rows(con, target, frame)
+            history = history_table(table.flow)
+            known = con.execute(
+                f"SELECT count(*) FROM {history} WHERE _landing_file = ?", [landing_file]
+            ).fetchall()[0][0]
+            if not known:
+                _insert_rows(con, history, frame)
+            if current:
+                con.execute(f"DELETE FROM {raw_table(table.flow)} WHERE year = ?", [table.year])
+                _insert_rows(con, raw_table(table.flow), frame)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -112,16 +131,33 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, target: str, frame: pd.DataFram
 def partition_summary(warehouse: Path, flow: str, year: int) -> tuple[int, list[str]]:
     """Rows and months currently stored for a partition (read-only)."""
     with connect(warehouse, read_only=True) as con:
-        exists = con.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = ? AND table_name = ?",
-            [RAW_SCHEMA, raw_table(flow).split(".")[1]],
-        ).fetchone()[0]
-        if not exists:
+        if not _table_exists(con, raw_table(flow)):
             return 0, []
         rows = con.execute(
             f"SELECT count(*), list(DISTINCT time ORDER BY time) FROM {raw_table(flow)} "
             "WHERE year = ?",
             [year],
-        ).fetchone()
+        ).fetchall()[0]
     return rows[0], list(rows[1] or [])
+
+
+def stored_vintages(warehouse: Path, flow: str, year: int) -> set[str]:
+    """The landed files of a partition already in the history table (read-only)."""
+    with connect(warehouse, read_only=True) as con:
+        if not _table_exists(con, history_table(flow)):
+            return set()
+        rows = con.execute(
+            f"SELECT DISTINCT _landing_file FROM {history_table(flow)} WHERE year = ?", [year]
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".")
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_name = ?",
+            [schema, name],
+        ).fetchall()[0][0]
+    )

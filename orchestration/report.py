@@ -30,11 +30,11 @@ def top_partners(warehouse: Path, year: int, flow: str = "imports", top: int = 1
             FROM marts.fct_us_atp_year WHERE year = ?
             """,
             [year],
-        ).fetchone()
-        if us is None:
+        ).fetchall()
+        if not us:
             loaded = con.execute(
                 "SELECT min(year), max(year) FROM marts.fct_us_atp_year"
-            ).fetchone()
+            ).fetchall()[0]
             span = f"{loaded[0]}-{loaded[1]}" if loaded[0] is not None else "none"
             raise ReportError(
                 f"{year} is not loaded in {warehouse} (years loaded: {span}). "
@@ -51,7 +51,7 @@ def top_partners(warehouse: Path, year: int, flow: str = "imports", top: int = 1
             """,
             [year, top],
         ).fetchall()
-    months, us_value, us_yoy, us_balance = us
+    months, us_value, us_yoy, us_balance = us[0]
     return _format(year, flow, months, rows, us_value, us_yoy, us_balance)
 
 
@@ -59,7 +59,7 @@ def _has_marts(con) -> bool:
     found = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' "
         "AND table_name IN ('fct_atp_partner_year', 'fct_us_atp_year')"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     return found == 2
 
 
