@@ -30,7 +30,7 @@ def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyC
     """Open the warehouse, turning DuckDB's lock error into an actionable message."""
     if read_only and not path.exists():
         raise WarehouseError(
-            f"no warehouse at {path}: run `make run` first (or set ATP_WAREHOUSE)."
+            f"no warehouse at {path}: run `make run` first (or check ATP_PUBLISHED / ATP_WAREHOUSE)."
         )
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,7 +131,7 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, target: str, frame: pd.DataFram
 def partition_summary(warehouse: Path, flow: str, year: int) -> tuple[int, list[str]]:
     """Rows and months currently stored for a partition (read-only)."""
     with connect(warehouse, read_only=True) as con:
-        if not _table_exists(con, raw_table(flow)):
+        if not table_exists(con, raw_table(flow)):
             return 0, []
         rows = con.execute(
             f"SELECT count(*), list(DISTINCT time ORDER BY time) FROM {raw_table(flow)} "
@@ -144,7 +144,7 @@ def partition_summary(warehouse: Path, flow: str, year: int) -> tuple[int, list[
 def stored_vintages(warehouse: Path, flow: str, year: int) -> set[str]:
     """The landed files of a partition already in the history table (read-only)."""
     with connect(warehouse, read_only=True) as con:
-        if not _table_exists(con, history_table(flow)):
+        if not table_exists(con, history_table(flow)):
             return set()
         rows = con.execute(
             f"SELECT DISTINCT _landing_file FROM {history_table(flow)} WHERE year = ?", [year]
@@ -152,7 +152,7 @@ def stored_vintages(warehouse: Path, flow: str, year: int) -> set[str]:
     return {row[0] for row in rows}
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     schema, name = table.split(".")
     return bool(
         con.execute(

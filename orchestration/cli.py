@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 
 from ingest.errors import AtpError
 from ingest.settings import Settings
@@ -18,6 +19,11 @@ def main(argv: list[str] | None = None) -> int:
         "run", help="fetch every year partition from the Census API, load it, then dbt build"
     )
     commands.add_parser(
+        "refresh",
+        help="refresh the years that can still change (as the nightly schedule does), then "
+        "dbt build and publish",
+    )
+    commands.add_parser(
         "rebuild", help="reload the raw tables from the landing zone (no network), then dbt build"
     )
     report = commands.add_parser("report", help="top partners for one year")
@@ -29,10 +35,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "report":
             from orchestration.report import top_partners
 
-            print(top_partners(Settings.from_env().warehouse, args.year, args.flow, args.top))
+            print(top_partners(Settings.from_env().published, args.year, args.flow, args.top))
             return 0
         from orchestration.runner import run_pipeline
 
+        if args.command == "refresh":
+            from orchestration.schedules import refresh_years
+
+            settings = Settings.from_env()
+            return run_pipeline(years=refresh_years(date.today(), settings.start_year))
         return run_pipeline(source="api" if args.command == "run" else "landing")
     except AtpError as exc:
         print(f"atp {args.command}: {exc}", file=sys.stderr)

@@ -11,6 +11,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
+from ingest.locking import writer_lock
 from ingest.settings import Settings
 from orchestration.raw_assets import DUCKDB_POOL
 
@@ -62,4 +63,5 @@ def atp_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     target = warehouse.with_name(f"{warehouse.stem}.dbt-target")
     # dbt unit tests check the SQL logic, not the data: the test suite runs them (`make test`).
     args = ["build", "--exclude-resource-type", "unit_test"]
-    yield from dbt.cli(args, context=context, target_path=target).stream()
+    with writer_lock(warehouse):
+        yield from dbt.cli(args, context=context, target_path=target).stream()

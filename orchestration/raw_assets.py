@@ -6,6 +6,7 @@ import dagster as dg
 
 from ingest.census_format import FLOWS
 from ingest.errors import AtpError, CensusAuthError, ConfigError, WarehouseBusyError
+from ingest.locking import writer_lock
 from ingest.partitions import PartitionResult, load_years
 from ingest.settings import Settings
 
@@ -36,51 +37,83 @@ def raw_asset_key(flow: str) -> dg.AssetKey:
     return dg.AssetKey([RAW_GROUP, f"census_hitech_{flow}"])
 
 
+def history_asset_key(flow: str) -> dg.AssetKey:
+    return dg.AssetKey([RAW_GROUP, f"census_hitech_{flow}_history"])
+
+
 def build_raw_asset(flow: str, partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=raw_asset_key(flow),
+    raw_key, history_key = raw_asset_key(flow), history_asset_key(flow)
+
+    @dg.multi_asset(
+        name=raw_key.to_python_identifier(),
+        specs=[
+            dg.AssetSpec(
+                raw_key,
+                group_name=RAW_GROUP,
+                kinds={"python", "duckdb"},
+                description=(
+                    f"U.S. {flow} of advanced technology products by partner, ATP group and "
+                    f"month, as delivered by the Census API ({flow}/hitech), one calendar year "
+                    "per partition: the newest vintage of each year."
+                ),
+            ),
+            dg.AssetSpec(
+                history_key,
+                group_name=RAW_GROUP,
+                kinds={"python", "duckdb"},
+                description=(
+                    f"Every distinct vintage of every {flow} partition ever fetched, tagged by "
+                    "landing file and fetch time: what the revisions mart compares."
+                ),
+            ),
+        ],
         partitions_def=partitions_def,
         # A run over several years is one step that loads them in turn (no per-year run overhead).
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=DUCKDB_POOL,
-        group_name=RAW_GROUP,
-        kinds={"python", "duckdb"},
-        description=(
-            f"U.S. {flow} of advanced technology products by partner, ATP group and month, as "
-            f"delivered by the Census API ({flow}/hitech), one calendar year per partition."
-        ),
     )
-    def _raw(context: dg.AssetExecutionContext, config: RawLoadConfig) -> dg.MaterializeResult:
+    def _raw(context: dg.AssetExecutionContext, config: RawLoadConfig):
         settings = Settings.from_env()
         loaded: dict[str, dict] = {}
         failed: list[str] = []
         years = [int(key) for key in context.partition_keys]
-        for year, outcome in load_years(settings, flow, years, config.source):
+        with writer_lock(settings.warehouse):
+            outcomes = list(_load_all(context, settings, flow, years, config.source))
+        for year, outcome in outcomes:
             if isinstance(outcome, AtpError):
                 where = f"{flow} {year}"
                 text = str(outcome)
                 failed.append(text if text.startswith(where) else f"{where}: {text}")
                 context.log.error(failed[-1])
-                if isinstance(outcome, _STOP_AT_ONCE):
-                    break
                 continue
             loaded[str(year)] = partition_metadata(outcome)
             context.log.info(outcome.describe())
         if failed:
             # The step fails, so record by hand the years that did load before saying so.
             for key, metadata in loaded.items():
-                context.log_event(
-                    dg.AssetMaterialization(context.asset_key, partition=key, metadata=metadata)
-                )
+                for asset_key in (raw_key, history_key):
+                    context.log_event(
+                        dg.AssetMaterialization(asset_key, partition=key, metadata=metadata)
+                    )
             raise PartitionsFailed(
                 f"{len(failed)} of {len(context.partition_keys)} {flow} partition(s) failed; "
                 "the others were loaded:\n" + "\n".join(failed)
             )
         for key, metadata in loaded.items():
-            context.add_asset_metadata(metadata, partition_key=key)
-        return dg.MaterializeResult()
+            context.add_asset_metadata(metadata, asset_key=raw_key, partition_key=key)
+        yield dg.MaterializeResult(asset_key=raw_key)
+        yield dg.MaterializeResult(asset_key=history_key)
 
     return _raw
+
+
+def _load_all(context, settings, flow, years, source):
+    """Load the years in order, stopping early on an error that would repeat for every year."""
+    for year, outcome in load_years(settings, flow, years, source):
+        yield year, outcome
+        if isinstance(outcome, _STOP_AT_ONCE):
+            context.log.error(f"{flow}: stopping at {year}, this error would repeat for every year")
+            return
 
 
 def partition_metadata(result: PartitionResult) -> dict:

@@ -22,7 +22,7 @@ def top_partners(warehouse: Path, year: int, flow: str = "imports", top: int = 1
     with connect(warehouse, read_only=True) as con:
         if not _has_marts(con):
             raise ReportError(
-                f"{warehouse} has no marts yet: run `make run` (or `make rebuild`) to build them."
+                f"{warehouse} has no marts: run `make run` (or `make rebuild`) to build and publish them."
             )
         us = con.execute(
             f"""

@@ -72,20 +72,30 @@ def report(result: dg.ExecuteInProcessResult, out: Callable[[str], None]) -> int
     if any(step in raw_steps for step, _ in failures):
         out("dbt build skipped: a raw partition failed to load. Fix the cause and run again.")
         return 1
-    dbt_assets = [
-        e for e in result.get_asset_materialization_events() if e.asset_key.path[0] != "raw"
-    ]
+    materialized = result.get_asset_materialization_events()
+    dbt_assets = [e for e in materialized if e.asset_key.path[0] not in ("raw", "published")]
+    published = [e for e in materialized if e.asset_key.path[0] == "published"]
     checks = result.get_asset_check_evaluations()
-    failed_checks = [c for c in checks if not c.passed]
+    dbt_tests = [c for c in checks if c.asset_key.path[0] != "raw"]
+    failed_checks = [c for c in dbt_tests if not c.passed]
     out(
         f"dbt build: {len(dbt_assets)} models and seeds built, "
-        f"{len(checks) - len(failed_checks)}/{len(checks)} tests passed"
+        f"{len(dbt_tests) - len(failed_checks)}/{len(dbt_tests)} tests passed"
     )
     for check in failed_checks:
         out(f"  FAILED test {check.check_name} on {check.asset_key.to_user_string()}")
+    for check in checks:
+        if check.asset_key.path[0] == "raw" and not check.passed:  # release warnings
+            out(f"  WARNING {check.asset_key.path[-1]}: {check.description}")
     if failures or failed_checks or not result.success:
         out("dbt build failed: the marts keep their previous contents where a test failed.")
         return 1
+    for event in published:
+        metadata = event.materialization.metadata
+        out(
+            f"Published {metadata['tables'].value} mart tables (data through "
+            f"{metadata['newest_month'].value}) to {metadata['path'].value}"
+        )
     out("Done.")
     return 0
 

@@ -33,6 +33,7 @@ def built(tmp_path_factory):
         mp.setenv("CENSUS_API_KEY", SENTINEL_KEY)
         mp.setenv("ATP_WAREHOUSE", str(tmp / "warehouse.duckdb"))
         mp.setenv("ATP_LANDING_DIR", str(tmp / "landing"))
+        mp.setenv("ATP_PUBLISHED", str(tmp / "atp.duckdb"))
         mp.setenv("ATP_START_YEAR", "2024")
         lines: list[str] = []
         instance = dg.DagsterInstance.ephemeral()
@@ -356,7 +357,7 @@ def test_atp_report_errors_are_one_line(built, db, capsys, tmp_path, monkeypatch
     err = capsys.readouterr().err.strip()
     assert err.startswith("atp report: 2031 is not loaded in") and "2024-2026" in err
     assert "\n" not in err
-    monkeypatch.setenv("ATP_WAREHOUSE", str(tmp_path / "missing.duckdb"))
+    monkeypatch.setenv("ATP_PUBLISHED", str(tmp_path / "missing.duckdb"))
     assert main(["report", "--year", "2025"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("atp report: no warehouse at") and "make run" in err and "\n" not in err
@@ -384,4 +385,4 @@ def test_dbt_unit_tests_pass(built, tmp_path):
         env={**os.environ, "ATP_WAREHOUSE": str(copy)},
     )
     assert done.returncode == 0, done.stdout[-3000:]
-    assert "PASS=3 " in done.stdout
+    assert "PASS=4 " in done.stdout  # YoY, share, rank, revisions

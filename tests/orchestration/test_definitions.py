@@ -19,7 +19,10 @@ def test_every_asset_key():
     assert _keys() == {
         "raw/census_hitech_imports",
         "raw/census_hitech_exports",
+        "raw/census_hitech_imports_history",
+        "raw/census_hitech_exports_history",
         "staging/atp_categories",
+        "staging/stg_census__hitech_history",
         "staging/stg_census__hitech_imports",
         "staging/stg_census__hitech_exports",
         "intermediate/int_trade__covered_months",
@@ -34,6 +37,8 @@ def test_every_asset_key():
         "marts/fct_atp_grouping_year",
         "marts/dim_partner",
         "marts/dim_atp_category",
+        "marts/fct_atp_revisions",
+        "published/atp_warehouse",
     }
 
 

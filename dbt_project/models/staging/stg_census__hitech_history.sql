@@ -1,0 +1,26 @@
+-- One row per vintage, partner, HITECH code and month, both flows: every stored Census response
+-- (vintage = one fetch of a (flow, year) partition, identified by landing_file), typed and cleaned
+-- by the same macro as the current-data staging models.
+with
+
+imports as (
+
+    {{ stage_census_hitech('census_hitech_imports_history', 'GEN_VAL_MO') }}
+
+),
+
+exports as (
+
+    {{ stage_census_hitech('census_hitech_exports_history', 'ALL_VAL_MO') }}
+
+),
+
+final as (
+
+    select 'imports' as flow, * from imports
+    union all
+    select 'exports' as flow, * from exports
+
+)
+
+select * from final

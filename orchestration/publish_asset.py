@@ -1,0 +1,39 @@
+"""The published copy for analysts, downstream of every dbt model: it is only written when the
+raw loads and the dbt build (every test included) succeeded in the same run."""
+
+import dagster as dg
+
+from ingest.locking import writer_lock
+from ingest.publish import publish
+from ingest.settings import Settings
+from orchestration.dbt_assets import atp_dbt_models
+from orchestration.raw_assets import DUCKDB_POOL
+
+
+@dg.asset(
+    key=["published", "atp_warehouse"],
+    deps=[atp_dbt_models],
+    pool=DUCKDB_POOL,
+    group_name="published",
+    kinds={"duckdb"},
+    description=(
+        "A read-only copy of the marts at ATP_PUBLISHED (default data/atp.duckdb), replaced in one "
+        "step after a run whose loads and tests all passed. Analysts and `atp` commands read it."
+    ),
+)
+def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings = Settings.from_env()
+    with writer_lock(settings.warehouse):
+        publication = publish(
+            settings.warehouse, settings.published, min_free_mb=settings.min_free_mb
+        )
+    context.log.info(f"published {len(publication.tables)} mart tables to {publication.path}")
+    return dg.MaterializeResult(
+        metadata={
+            "path": str(publication.path),
+            "tables": dg.MetadataValue.int(len(publication.tables)),
+            "bytes": dg.MetadataValue.int(publication.bytes),
+            "newest_month": publication.newest_month or "",
+            "published_at": publication.published_at.isoformat(),
+        }
+    )

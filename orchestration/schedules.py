@@ -1,0 +1,56 @@
+"""The nightly refresh: every year partition that can still change, then dbt, then publish."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
+REFRESH_TIMEZONE = "America/New_York"
+# Census publishes its annual revision of the prior years with the April data, in early June.
+ANNUAL_REVISION_MONTHS = (6, 7)
+ANNUAL_REVISION_YEARS = 3
+
+
+def refresh_years(today: date, start_year: int) -> list[int]:
+    """The years that can still change on `today`: the current year, the previous one (in
+    January and February its last months are still being released; later, late documents),
+    and in June and July the three years before that too (the annual revision)."""
+    first = today.year - 1
+    if today.month in ANNUAL_REVISION_MONTHS:
+        first -= ANNUAL_REVISION_YEARS
+    return list(range(max(first, start_year), today.year + 1))
+
+
+def partition_range_tags(years: list[int]) -> dict[str, str]:
+    return {
+        ASSET_PARTITION_RANGE_START_TAG: str(years[0]),
+        ASSET_PARTITION_RANGE_END_TAG: str(years[-1]),
+    }
+
+
+def build_refresh_schedule(job, cron: str, start_year: int) -> dg.ScheduleDefinition:
+    @dg.schedule(
+        name="nightly_refresh",
+        job=job,
+        cron_schedule=cron,
+        execution_timezone=REFRESH_TIMEZONE,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=(
+            "Refreshes the year partitions that can still change (see refresh_years), rebuilds "
+            "the dbt models and publishes the marts, in one run. ATP_REFRESH_CRON sets the time."
+        ),
+    )
+    def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        when = context.scheduled_execution_time or datetime.now(ZoneInfo(REFRESH_TIMEZONE))
+        today = when.astimezone(ZoneInfo(REFRESH_TIMEZONE)).date()
+        years = refresh_years(today, start_year)
+        return dg.RunRequest(
+            run_key=f"refresh-{today.isoformat()}",
+            tags={**partition_range_tags(years), "atp/refresh_years": f"{years[0]}-{years[-1]}"},
+        )
+
+    return _schedule
