@@ -74,6 +74,7 @@ class Measurement:
     requests_per_year: dict[int, int] = field(default_factory=dict)
     statuses: dict[str, int] = field(default_factory=dict)
     phases: dict[str, float] = field(default_factory=dict)
+    largest_processes: list = field(default_factory=list)  # [name, sampled peak RSS MB]
     server_cpu_s: float = 0.0  # CPU of this process meanwhile: mostly the fake API answering
     other_cpu_s: float = 0.0  # CPU of everything else on the machine meanwhile: noise
     output_tail: list[str] = field(default_factory=list)
@@ -94,7 +95,24 @@ def _children_map() -> dict[int, list[int]]:
     return kids
 
 
-def _tree_rss_bytes(pid: int) -> int:
+def _process_name(pid: int) -> str:
+    """`atp`, `dbt`, `tail`...: the script a Python process runs, else the program."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+    except OSError:
+        return "?"
+    if not argv:
+        return "?"
+    name = os.path.basename(argv[0])
+    if name.startswith("python") and len(argv) > 1:
+        script = next((a for a in argv[1:] if not a.startswith("-")), argv[1])
+        return "python -c" if "-c" in argv[1:2] else os.path.basename(script)
+    return name
+
+
+def _tree_rss_bytes(pid: int, per_process: dict[int, list]) -> int:
+    """Summed RSS of pid and its descendants; per_process[pid] = [name, peak bytes] is updated."""
     kids = _children_map()
     total, todo = 0, [pid]
     while todo:
@@ -102,9 +120,14 @@ def _tree_rss_bytes(pid: int) -> int:
         todo += kids.get(p, [])
         try:
             with open(f"/proc/{p}/statm", "rb") as f:
-                total += int(f.read().split()[1]) * PAGE
+                rss = int(f.read().split()[1]) * PAGE
         except (OSError, IndexError, ValueError):
-            pass  # gone meanwhile, or a zombie
+            continue  # gone meanwhile, or a zombie
+        total += rss
+        entry = per_process.setdefault(p, [None, 0])
+        if entry[0] is None:
+            entry[0] = _process_name(p)
+        entry[1] = max(entry[1], rss)
     return total
 
 
@@ -121,9 +144,9 @@ class Launcher:
             bufsize=1,
         )
 
-    def run(self, cmd: list[str], env: dict[str, str], on_pid=None):
+    def run(self, cmd: list[str], env: dict[str, str], on_pid=None, cwd: Path = ROOT):
         """-> (exit code, wall s, maxrss KiB, user s, sys s, [(t, line)])"""
-        self.proc.stdin.write(json.dumps({"cmd": cmd, "env": env, "cwd": str(ROOT)}) + "\n")
+        self.proc.stdin.write(json.dumps({"cmd": cmd, "env": env, "cwd": str(cwd)}) + "\n")
         self.proc.stdin.flush()
         lines = []
         for raw in self.proc.stdout:
@@ -149,15 +172,21 @@ class Launcher:
 
 
 def run_child(
-    launcher: Launcher, label: str, cmd: list[str], env: dict[str, str], sample_every=0.1
+    launcher: Launcher,
+    label: str,
+    cmd: list[str],
+    env: dict[str, str],
+    cwd: Path = ROOT,
+    sample_every: float = 0.1,
 ):
     """Run cmd; wall time, rusage (os.wait4 in the launcher), sampled tree RSS, timed output."""
     peak = [0]
+    per_process: dict[int, list] = {}
     done = threading.Event()
 
     def sample(pid):
         while not done.wait(sample_every):
-            peak[0] = max(peak[0], _tree_rss_bytes(pid))
+            peak[0] = max(peak[0], _tree_rss_bytes(pid, per_process))
 
     sampler = None
 
@@ -166,7 +195,7 @@ def run_child(
         sampler = threading.Thread(target=sample, args=(pid,), daemon=True)
         sampler.start()
 
-    code, wall, maxrss_kb, utime, stime, lines = launcher.run(cmd, env, on_pid)
+    code, wall, maxrss_kb, utime, stime, lines = launcher.run(cmd, env, on_pid, cwd)
     done.set()
     if sampler:
         sampler.join()
@@ -182,6 +211,8 @@ def run_child(
     )
     m.output_tail = [text for _, text in lines[-12:]]
     m.phases = _phases(lines, wall)
+    biggest = sorted(per_process.values(), key=lambda e: -e[1])[:3]
+    m.largest_processes = [[name, round(rss / 2**20)] for name, rss in biggest]
     m._lines = lines  # for the caller; not serialized
     return m
 
@@ -270,13 +301,17 @@ def make_env(workdir: Path, api: FakeCensusApi, start_year: int) -> dict[str, st
     dagster_home = workdir / "dagster_home"
     dagster_home.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "orchestration" / "dagster.yaml", dagster_home / "dagster.yaml")
-    env = dict(os.environ)
+    # Settings from the caller's environment must not leak in; the children also run in workdir,
+    # so a path setting added later with a relative default (data/...) lands there, not in the
+    # checkout.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ATP_", "CENSUS_"))}
     env.update(
         CENSUS_API_BASE_URL=api.base_url,
         CENSUS_API_KEY=DUMMY_KEY,
         ATP_START_YEAR=str(start_year),
         ATP_WAREHOUSE=str(workdir / "warehouse.duckdb"),
         ATP_LANDING_DIR=str(workdir / "landing"),
+        ATP_PUBLISHED=str(workdir / "published.duckdb"),
         DAGSTER_HOME=str(dagster_home),
         PYTHONUNBUFFERED="1",  # progress lines arrive as printed: they time the phases
     )
@@ -296,10 +331,10 @@ def _self_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(launcher, api, label, cmd, env, log) -> Measurement:
+def measure(launcher, api, label, cmd, env, log, cwd: Path = ROOT) -> Measurement:
     api.reset()
     busy0, self0 = _machine_busy_s(), _self_cpu_s()
-    m = run_child(launcher, label, cmd, env)
+    m = run_child(launcher, label, cmd, env, cwd)
     m.server_cpu_s = _self_cpu_s() - self0
     m.other_cpu_s = max(0.0, _machine_busy_s() - busy0 - m.server_cpu_s - m.user_s - m.sys_s)
     count_requests(api, m)
@@ -394,6 +429,7 @@ def summarize(label, runs: list[Measurement], target_s: float | None, check_requ
         "misses": misses,
         "warnings": warnings,
         "phases": [m.phases for m in runs],
+        "largest_processes": [m.largest_processes for m in runs],
         "cpu": [
             {
                 "child_s": m.user_s + m.sys_s,
@@ -403,6 +439,10 @@ def summarize(label, runs: list[Measurement], target_s: float | None, check_requ
             for m in runs
         ],
     }
+
+
+def _procs(largest: list) -> str:
+    return ", ".join(f"{name} {mb}" for name, mb in largest[:2])
 
 
 def _cpu(c: dict) -> str:
@@ -450,8 +490,8 @@ def markdown(meta, rows, overhead, notes) -> str:
         "",
         "| run | startup s | raw loads s | per partition and flow s (median / max) | dbt s "
         "| of which: before dbt / dbt parse / dbt run / after | exit s "
-        "| CPU s: pipeline / fake API / other |",
-        "|---|---:|---:|---:|---:|---|---:|---|",
+        "| CPU s: pipeline / fake API / other | peak RSS MB by process (sampled) |",
+        "|---|---:|---:|---:|---:|---|---:|---|---|",
     ]
     for r in rows:
         for i, p in enumerate(r["phases"], 1):
@@ -461,7 +501,7 @@ def markdown(meta, rows, overhead, notes) -> str:
                 f"| {r['scenario']} #{i} | {p['startup_s']:.2f} | {p['raw_s']:.2f} "
                 f"| {p['per_partition_median_s']:.2f} / {p['per_partition_max_s']:.2f} "
                 f"| {p['dbt_s']:.2f} | {_dbt_split(p)} | {p['exit_s']:.2f} "
-                f"| {_cpu(r['cpu'][i - 1])} |"
+                f"| {_cpu(r['cpu'][i - 1])} | {_procs(r['largest_processes'][i - 1])} |"
             )
     out += [
         "",
@@ -473,6 +513,7 @@ def markdown(meta, rows, overhead, notes) -> str:
         "imports), dbt parse, dbt run (as dbt reports it) and after (to the last line). CPU: the",
         "pipeline's (child and waited descendants), the fake API's (this process) and everything",
         "else on the machine during the scenario; a large `other` means the figures are noisy.",
+        "Peak RSS by process: the two largest processes of the tree, sampled every 0.1 s.",
         "",
         "## Startup overhead (median of 3, wall s / peak RSS MB)",
         "",
@@ -583,16 +624,16 @@ def _main(args, launcher: Launcher, log) -> int:
             workdirs.append(workdir)
             env = make_env(workdir, api, start_year)
             log(f"Repetition {i} in {workdir}")
-            full = measure(launcher, api, "full run", [ATP, "run"], env, log)
+            full = measure(launcher, api, "full run", [ATP, "run"], env, log, workdir)
             measurements["full run"].append(full)
             refresh = measure(
-                launcher, api, "refresh 2 years", [PYTHON, "-c", refresh_code], env, log
+                launcher, api, "refresh 2 years", [PYTHON, "-c", refresh_code], env, log, workdir
             )
             measurements["refresh 2 years"].append(refresh)
             if i == 1:
                 report_cmd = [ATP, "report", "--year", str(last_full_year)]
                 for _ in range(args.report_runs):
-                    reports.append(measure(launcher, api, "report", report_cmd, env, log))
+                    reports.append(measure(launcher, api, "report", report_cmd, env, log, workdir))
                 if reports and reports[0].exit_code == 0:
                     log("\n".join("    | " + t for _, t in reports[0]._lines))
                 for what, cmd in [
@@ -605,7 +646,7 @@ def _main(args, launcher: Launcher, log) -> int:
                     ),
                     ("dbt --version", [str(BIN / "dbt"), "--version"]),
                 ]:
-                    runs = [measure(launcher, api, what, cmd, env, log) for _ in range(3)]
+                    runs = [measure(launcher, api, what, cmd, env, log, workdir) for _ in range(3)]
                     overhead.append(
                         {
                             "what": what,

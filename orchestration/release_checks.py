@@ -5,6 +5,7 @@ from datetime import date
 import dagster as dg
 
 from ingest.census_format import FLOWS
+from ingest.locking import writer_lock
 from ingest.releases import release_status
 from ingest.settings import Settings
 from orchestration.raw_assets import raw_asset_key
@@ -22,7 +23,9 @@ def build_release_check(flow: str) -> dg.AssetChecksDefinition:
     )
     def _check() -> dg.AssetCheckResult:
         settings = Settings.from_env()
-        status = release_status(settings.warehouse, date.today(), settings.release_lag_days)
+        # Even a read-only open fails while another process writes: wait for the writer.
+        with writer_lock(settings.warehouse):
+            status = release_status(settings.warehouse, date.today(), settings.release_lag_days)
         return dg.AssetCheckResult(
             passed=not status.behind,
             severity=dg.AssetCheckSeverity.WARN,

@@ -21,6 +21,7 @@ from ingest.settings import Settings
 from orchestration.raw_assets import raw_asset_key
 
 PIPELINE_JOB = "atp_pipeline_job"
+_STEP_NAMES = {"atp_dbt_models": "dbt build", "published__atp_warehouse": "publish"}
 _QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
@@ -64,7 +65,7 @@ def report(result: dg.ExecuteInProcessResult, out: Callable[[str], None]) -> int
     raw_steps = {_op_name(flow) for flow in FLOWS}
     failures = _step_failures(result)
     for step, error in failures:
-        what = "raw load" if step in raw_steps else "dbt build"
+        what = _STEP_NAMES.get(step, "raw load" if step in raw_steps else "release check")
         first, *more = _message(error).splitlines()
         out(f"  FAILED {what}: {first}")
         for line in more:
