@@ -1,0 +1,36 @@
+"""One warehouse built from the hand-computable fixture (2024, 2025, Jan-Sep 2026), published,
+shared by the analyst tests (building it takes a few seconds; the tests only read it)."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from ingest.settings import Settings
+from orchestration.runner import run_pipeline
+from tests.conftest import SENTINEL_KEY
+from tests.fake_census import FakeCensusApi, fixture_dataset
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory) -> Settings:
+    """Settings whose ATP_PUBLISHED holds the published marts (the environment stays set for the
+    whole session, so `atp` commands run in-process read the same copy)."""
+    tmp = tmp_path_factory.mktemp("analyst")
+    with FakeCensusApi(fixture_dataset()) as api, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CENSUS_API_BASE_URL", api.base_url)
+        mp.setenv("CENSUS_API_KEY", SENTINEL_KEY)
+        mp.setenv("ATP_WAREHOUSE", str(tmp / "warehouse.duckdb"))
+        mp.setenv("ATP_LANDING_DIR", str(tmp / "landing"))
+        mp.setenv("ATP_PUBLISHED", str(tmp / "atp.duckdb"))
+        mp.setenv("ATP_REPORT_DIR", str(tmp / "report"))
+        mp.setenv("ATP_START_YEAR", "2024")
+        lines: list[str] = []
+        code = run_pipeline(
+            "api",
+            years=[2024, 2025, 2026],
+            instance=dg.DagsterInstance.ephemeral(),
+            out=lines.append,
+        )
+        assert code == 0, "\n".join(lines)
+        yield Settings.from_env()
