@@ -7,7 +7,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster
 DBT_MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
-.PHONY: install prepare run rebuild test lint dev bench clean
+.PHONY: install prepare run refresh rebuild test lint dev daemon bench clean
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,9 @@ $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
 run: install prepare
 	$(BIN)/atp run
 
+refresh: install prepare
+	$(BIN)/atp refresh
+
 rebuild: install prepare
 	$(BIN)/atp rebuild
 
@@ -44,6 +47,11 @@ lint: install
 
 dev: install prepare
 	$(BIN)/dagster dev -w workspace.yaml
+
+# For real use: the UI and the daemon (which runs the nightly schedule and the run queue) as two
+# long-running processes, e.g. under systemd; `make dev` runs both in one for trying things out.
+daemon: install prepare
+	$(BIN)/dagster-daemon run -w workspace.yaml
 
 bench: install prepare
 	$(BIN)/python bench/run_bench.py
