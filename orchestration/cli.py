@@ -1,20 +1,58 @@
-"""The `atp` command line: run the pipeline, rebuild offline, report on the marts."""
+"""The `atp` command line: run the pipeline, rebuild offline, and the analyst commands that read
+the published marts (report, partner, category, sql, export).
+
+The analyst commands import no Dagster (their modules load lazily, and only DuckDB): they start
+fast. Every error, including a bad argument, is one line on stderr and exit status 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date
 
 from ingest.errors import AtpError
 from ingest.settings import Settings
 
+# Commands that read the published copy (ATP_PUBLISHED), handled by orchestration.analyst.
+# `atp html --out DIR` (the HTML report, orchestration/analyst/) joins them: its parser goes in
+# `build_parser` where marked, its handler in orchestration.analyst and its name here.
+ANALYST_COMMANDS = ("report", "partner", "category", "sql", "export")
+TABLE_FORMATS = ("table", "csv", "json", "markdown")
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="atp", description="U.S. advanced technology products trade warehouse."
+EXAMPLES = """\
+examples:
+  atp report --year 2025 --top 5 --format markdown
+  atp partner mexico                      # or a code: atp partner 2010
+  atp category aerospace --year 2025 --flow exports
+  atp sql "SELECT year, atp_imports_usd FROM marts.fct_us_atp_year ORDER BY year"
+  atp export --out exports/ --format csv
+
+The analyst commands read the published, read-only copy of the marts (ATP_PUBLISHED,
+default data/atp.duckdb) that every successful `make run` refreshes.
+"""
+
+
+class UsageError(Exception):
+    """A bad command line, reported in one line instead of argparse's usage block."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse calls this for any bad argument
+        raise UsageError(f"{self.prog}: {message} (see `{self.prog} --help`)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="atp",
+        description="U.S. advanced technology products trade warehouse.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    # -- the pipeline (Dagster, loaded only for these) ----------------------------------------
     commands.add_parser(
         "run", help="fetch every year partition from the Census API, load it, then dbt build"
     )
@@ -26,17 +64,95 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "rebuild", help="reload the raw tables from the landing zone (no network), then dbt build"
     )
-    report = commands.add_parser("report", help="top partners for one year")
-    report.add_argument("--year", type=int, required=True, help="calendar year, e.g. 2024")
-    report.add_argument("--flow", choices=["imports", "exports"], default="imports")
-    report.add_argument("--top", type=_positive_int, default=10, help="how many partners (10)")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "report":
-            from orchestration.report import top_partners
 
-            print(top_partners(Settings.from_env().published, args.year, args.flow, args.top))
-            return 0
+    # -- the analyst commands (read-only, on ATP_PUBLISHED) ------------------------------------
+    report = commands.add_parser(
+        "report",
+        help="top partners for one year",
+        description="The top partners of one year: ATP value, change and YoY % against the same "
+        "months of the year before, share of the U.S. total, ATP balance; then the U.S. total. "
+        "csv and json give whole dollars and unrounded percentages.",
+    )
+    _year_option(report)
+    _flow_option(report)
+    _top_option(report, "partners")
+    _format_option(report, TABLE_FORMATS)
+
+    partner = commands.add_parser(
+        "partner",
+        help="one partner's profile: ATP trade by year, ATP group mix, goods trade",
+        description="One partner's profile: ATP imports, exports and balance for every loaded "
+        "year, with YoY %, share of the U.S. total and rank among countries; its ATP group mix "
+        "in the latest full year; its total goods trade by year. A Census grouping (e.g. "
+        "'european union', 0003) works too, without rank or group mix.",
+    )
+    partner.add_argument(
+        "partner",
+        nargs="+",
+        metavar="CODE_OR_NAME",
+        help="a Census code (2010, exact) or a name (mexico, 'Korea, South'; case and "
+        "punctuation ignored, a part of a name if only one partner has it)",
+    )
+    _format_option(partner, ("table", "json", "markdown"))
+
+    category = commands.add_parser(
+        "category",
+        help="top partners within one ATP group for one year",
+        description="The largest partners within one ATP group (01-10): value, change, YoY %, "
+        "the partner's share of the U.S. total of the group, the group's share of the "
+        "partner's ATP trade, and the group's balance.",
+    )
+    category.add_argument(
+        "category",
+        metavar="CODE_OR_NAME",
+        help="an ATP group code (08 or 8) or name (aerospace; case ignored, a part of a name "
+        "if only one group has it)",
+    )
+    _year_option(category)
+    _flow_option(category)
+    _top_option(category, "partners")
+    _format_option(category, TABLE_FORMATS)
+
+    sql = commands.add_parser(
+        "sql",
+        help="run one read-only SQL query on the published marts",
+        description="Run one read-only query (SELECT, FROM, WITH, DESCRIBE, SHOW, SUMMARIZE, "
+        "EXPLAIN, PRAGMA, CALL) on the published marts; mart tables can be named without "
+        "`marts.`. Statements that write (INSERT, UPDATE, DELETE, CREATE, DROP, ATTACH, COPY, "
+        "...) are refused, and the session cannot read or write files.",
+    )
+    sql.add_argument("query", metavar="SQL", help="the query, or - to read it from stdin")
+    _format_option(sql, TABLE_FORMATS)
+
+    export = commands.add_parser(
+        "export",
+        help="write every mart table to files, with a README of their columns",
+        description="Write every table of schema marts to DIR, one file per table, and "
+        "DIR/README.md listing each table's columns (name, type, dbt description). Existing "
+        "files of the same names are replaced.",
+    )
+    export.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    export.add_argument(
+        "--format", choices=("parquet", "csv"), default="parquet", help="file format (parquet)"
+    )
+
+    # `atp html --out DIR` (the HTML report) goes here.
+
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else 0
+    try:
+        if args.command in ANALYST_COMMANDS:
+            return _analyst(args)
         from orchestration.runner import run_pipeline
 
         if args.command == "refresh":
@@ -48,6 +164,69 @@ def main(argv: list[str] | None = None) -> int:
     except AtpError as exc:
         print(f"atp {args.command}: {exc}", file=sys.stderr)
         return 2
+
+
+def _analyst(args: argparse.Namespace) -> int:
+    from orchestration.analyst.commands import run
+    from orchestration.analyst.formats import one_line
+
+    if args.command == "partner":
+        args.partner = " ".join(args.partner)
+    try:
+        output = run(args, Settings.from_env())
+    except AtpError as exc:
+        print(f"atp {args.command}: {one_line(exc)}", file=sys.stderr)
+        return 2
+    return _emit(output)
+
+
+def _emit(text: str) -> int:
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. `atp sql ... | head`: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return 0
+
+
+def _year_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--year", type=_year, required=True, help="calendar year, e.g. 2024 (must be loaded)"
+    )
+
+
+def _flow_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--flow", choices=["imports", "exports"], default="imports", help="(imports)"
+    )
+
+
+def _top_option(parser: argparse.ArgumentParser, noun: str) -> None:
+    parser.add_argument("--top", type=_positive_int, default=10, help=f"how many {noun} (10)")
+
+
+def _format_option(parser: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
+    parser.add_argument(
+        "--format",
+        choices=formats,
+        default="table",
+        help="table: aligned text; csv, json: whole dollars and unrounded percent; "
+        "markdown: a GitHub table"
+        if "csv" in formats
+        else "table: aligned text; json: whole dollars and unrounded percent; markdown: GitHub "
+        "tables",
+    )
+
+
+def _year(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1000 <= value <= 9999:
+        raise argparse.ArgumentTypeError(f"expected a four-digit year such as 2024, got {text!r}")
+    return value
 
 
 def _positive_int(text: str) -> int:

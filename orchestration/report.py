@@ -1,4 +1,4 @@
-"""`atp report`: the top partners table for one year, read-only from the marts.
+"""`atp report`: the top partners table for one year, read-only from the published marts.
 
 No Dagster imports here: the report has to start fast.
 """
@@ -6,43 +6,86 @@ No Dagster imports here: the report has to start fast.
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from ingest.errors import AtpError
-from ingest.warehouse import connect
+import duckdb
+
+from orchestration.analyst.formats import Table, bn, pct, render_tables, title_name
+from orchestration.analyst.queries import (
+    AnalystError,
+    change,
+    open_published,
+    records,
+    require_year,
+)
 
 SOURCE = "Source: U.S. Census Bureau, International Trade API, advanced technology products."
+US_TOTAL_CODE = "TOTAL"
+US_TOTAL_NAME = "United States, all partners"
+
+# The report's errors (missing warehouse, unbuilt marts, unloaded year) are the analyst errors.
+ReportError = AnalystError
 
 
-class ReportError(AtpError):
-    """The report cannot be produced (missing warehouse, unbuilt marts, unloaded year)."""
+@dataclass
+class TopPartners:
+    """The top partners of one year and flow, and the U.S. total line. Row keys: rank,
+    partner_code, partner_name, atp_<flow>_usd, atp_<flow>_change_usd, atp_<flow>_yoy_pct,
+    atp_<flow>_share_pct, atp_balance_usd (dollars and percent, unrounded)."""
+
+    year: int
+    flow: str
+    months_covered: int
+    partners: list[dict[str, Any]]
+    us_total: dict[str, Any]
+
+    @property
+    def columns(self) -> list[str]:
+        f = self.flow
+        return [
+            "rank",
+            "partner_code",
+            "partner_name",
+            f"atp_{f}_usd",
+            f"atp_{f}_change_usd",
+            f"atp_{f}_yoy_pct",
+            f"atp_{f}_share_pct",
+            "atp_balance_usd",
+        ]
 
 
-def top_partners(warehouse: Path, year: int, flow: str = "imports", top: int = 10) -> str:
-    with connect(warehouse, read_only=True) as con:
-        if not _has_marts(con):
-            raise ReportError(
-                f"{warehouse} has no marts: run `make run` (or `make rebuild`) to build and publish them."
-            )
-        us = con.execute(
+def top_partners(
+    warehouse: Path, year: int, flow: str = "imports", top: int = 10, fmt: str = "table"
+) -> str:
+    with open_published(warehouse) as con:
+        data = top_partners_data(con, warehouse, year, flow, top)
+    return render_report(data, fmt)
+
+
+def top_partners_data(
+    con: duckdb.DuckDBPyConnection, warehouse: Path, year: int, flow: str, top: int
+) -> TopPartners:
+    if flow not in ("imports", "exports"):
+        raise AnalystError(f"unknown flow {flow!r} (imports or exports).")
+    months = require_year(con, warehouse, year)
+    us = records(
+        con.execute(
             f"""
-            SELECT months_covered, atp_{flow}_usd, atp_{flow}_yoy_pct, atp_balance_usd
+            SELECT atp_{flow}_usd, atp_{flow}_yoy_pct, atp_balance_usd
             FROM marts.fct_us_atp_year WHERE year = ?
             """,
             [year],
-        ).fetchall()
-        if not us:
-            loaded = con.execute(
-                "SELECT min(year), max(year) FROM marts.fct_us_atp_year"
-            ).fetchall()[0]
-            span = f"{loaded[0]}-{loaded[1]}" if loaded[0] is not None else "none"
-            raise ReportError(
-                f"{year} is not loaded in {warehouse} (years loaded: {span}). "
-                "Set ATP_START_YEAR and run `make run` to load it."
-            )
-        rows = con.execute(
+        )
+    )[0]
+    # Imports have their exact change in the mart; for exports it comes from the YoY %.
+    exact_change = "atp_imports_change_usd" if flow == "imports" else "NULL::BIGINT"
+    partners = records(
+        con.execute(
             f"""
-            SELECT atp_{flow}_rank, partner_name, partner_code, atp_{flow}_usd,
+            SELECT atp_{flow}_rank AS rank, partner_code, partner_name, atp_{flow}_usd,
+                   {exact_change} AS atp_{flow}_change_usd,
                    atp_{flow}_yoy_pct, atp_{flow}_share_pct, atp_balance_usd
             FROM marts.fct_atp_partner_year
             WHERE year = ?
@@ -50,82 +93,81 @@ def top_partners(warehouse: Path, year: int, flow: str = "imports", top: int = 1
             LIMIT ?
             """,
             [year, top],
-        ).fetchall()
-    months, us_value, us_yoy, us_balance = us[0]
-    return _format(year, flow, months, rows, us_value, us_yoy, us_balance)
+        )
+    )
+    for row in partners:
+        if row[f"atp_{flow}_change_usd"] is None:
+            row[f"atp_{flow}_change_usd"] = change(
+                row[f"atp_{flow}_usd"], row[f"atp_{flow}_yoy_pct"]
+            )
+    us_total = {
+        "rank": None,
+        "partner_code": US_TOTAL_CODE,
+        "partner_name": US_TOTAL_NAME,
+        f"atp_{flow}_usd": us[f"atp_{flow}_usd"],
+        f"atp_{flow}_change_usd": change(us[f"atp_{flow}_usd"], us[f"atp_{flow}_yoy_pct"]),
+        f"atp_{flow}_yoy_pct": us[f"atp_{flow}_yoy_pct"],
+        f"atp_{flow}_share_pct": 100.0,
+        "atp_balance_usd": us["atp_balance_usd"],
+    }
+    return TopPartners(year, flow, months, partners, us_total)
 
 
-def _has_marts(con) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' "
-        "AND table_name IN ('fct_atp_partner_year', 'fct_us_atp_year')"
-    ).fetchall()[0][0]
-    return found == 2
-
-
-def _format(year, flow, months, rows, us_value, us_yoy, us_balance) -> str:
+def report_title(data: TopPartners) -> str:
+    year, months = data.year, data.months_covered
     period = "" if months == 12 else f", Jan-{calendar.month_abbr[months]}"
     basis = (
         f"YoY vs the same {months} months of {year - 1}" if months < 12 else f"YoY vs {year - 1}"
     )
     noun = (
-        "sources of U.S. ATP imports" if flow == "imports" else "destinations of U.S. ATP exports"
+        "sources of U.S. ATP imports"
+        if data.flow == "imports"
+        else "destinations of U.S. ATP exports"
     )
-    header = ("Rank", "Partner", "ATP $bn", "Change $bn", "YoY %", "Share %", "Balance $bn")
-    table = [header]
-    for rank, name, code, value, yoy, share, balance in rows:
-        table.append(
-            (
-                str(rank),
-                f"{_title(name)} ({code})",
-                _bn(value),
-                _bn(_change(value, yoy), sign=True),
-                _pct(yoy),
-                _pct(share, sign=False),
-                _bn(balance, sign=True),
-            )
-        )
-    table.append(
-        (
-            "",
-            "United States, all partners",
-            _bn(us_value),
-            _bn(_change(us_value, us_yoy), sign=True),
-            _pct(us_yoy),
-            "100.0",
-            _bn(us_balance, sign=True),
-        )
+    return f"Top {len(data.partners)} {noun}, {year}{period} ({basis}; balance = exports - imports)"
+
+
+def report_table(data: TopPartners) -> Table:
+    """The table: ranked partners, then the U.S. total line."""
+    f = data.flow
+    rows = [[row[c] for c in data.columns] for row in (*data.partners, data.us_total)]
+    display = [
+        [
+            str(row["rank"]) if row["rank"] is not None else "",
+            f"{title_name(row['partner_name'])} ({row['partner_code']})"
+            if row["rank"] is not None
+            else row["partner_name"],
+            bn(row[f"atp_{f}_usd"]),
+            bn(row[f"atp_{f}_change_usd"], sign=True),
+            pct(row[f"atp_{f}_yoy_pct"]),
+            pct(row[f"atp_{f}_share_pct"], sign=False),
+            bn(row["atp_balance_usd"], sign=True),
+        ]
+        for row in (*data.partners, data.us_total)
+    ]
+    return Table(
+        columns=["year", "months_covered", *data.columns],
+        rows=[[data.year, data.months_covered, *row] for row in rows],
+        title=report_title(data),
+        headers=["Rank", "Partner", "ATP $bn", "Change $bn", "YoY %", "Share %", "Balance $bn"],
+        display=display,
+        left={1},
+        total_rows=1,
+        notes=[SOURCE],
     )
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    lines = [f"Top {len(rows)} {noun}, {year}{period} ({basis}; balance = exports - imports)"]
-    for i, row in enumerate(table):
-        if i == len(table) - 1:
-            lines.append("  ".join("-" * w for w in widths))
-        cells = [row[0].rjust(widths[0]), row[1].ljust(widths[1])]
-        cells += [cell.rjust(w) for cell, w in zip(row[2:], widths[2:], strict=True)]
-        lines.append("  ".join(cells).rstrip())
-    lines.append(SOURCE)
-    return "\n".join(lines)
 
 
-def _change(value: int | None, yoy: float | None) -> float | None:
-    # The prior same-months value is value / (1 + yoy); only the imports change is a mart column.
-    if value is None or yoy is None:
-        return None
-    return value - value / (1 + yoy / 100)
-
-
-def _title(name: str) -> str:
-    return name.title() if name.isupper() else name
-
-
-def _bn(value: float | None, sign: bool = False) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value / 1e9:+,.2f}" if sign else f"{value / 1e9:,.2f}"
-
-
-def _pct(value: float | None, sign: bool = True) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value:+.1f}" if sign else f"{value:.1f}"
+def render_report(data: TopPartners, fmt: str = "table") -> str:
+    """table (aligned text), markdown, csv (one row per partner, then the U.S. total with
+    partner_code TOTAL and no rank) or json."""
+    table = report_table(data)
+    document = {
+        "title": table.title,
+        "year": data.year,
+        "flow": data.flow,
+        "months_covered": data.months_covered,
+        "partners": data.partners,
+        "us_total": data.us_total,
+        "source": SOURCE,
+    }
+    return render_tables([table], fmt, document)
