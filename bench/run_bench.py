@@ -392,6 +392,14 @@ def self_rss_mb() -> float:
 # Output
 
 
+NOISY_SHARE = 0.25
+
+
+def _noisy(m: Measurement) -> bool:
+    """Other work used more than NOISY_SHARE of the machine's CPU during this repetition."""
+    return m.other_cpu_s > NOISY_SHARE * m.wall_s * (os.cpu_count() or 1)
+
+
 def _median(values):
     return statistics.median(values) if values else float("nan")
 
@@ -399,6 +407,7 @@ def _median(values):
 def summarize(label, runs: list[Measurement], target_s: float | None, check_requests: bool):
     ok_runs = [m for m in runs if m.exit_code == 0]
     walls = [m.wall_s for m in runs]
+    noisy = [_noisy(m) for m in runs]
     rss = max(m.maxrss_mb for m in runs)
     tree = max(m.tree_rss_mb for m in runs)
     requests = max(m.requests for m in runs)
@@ -422,6 +431,8 @@ def summarize(label, runs: list[Measurement], target_s: float | None, check_requ
         "requests_per_partition": per_part,
         "wall_s": walls,
         "wall_median_s": _median(walls),
+        "noisy": noisy,
+        "wall_quiet_median_s": _median([w for w, n in zip(walls, noisy, strict=True) if not n]),
         "maxrss_mb": rss,
         "tree_rss_mb": tree,
         "target_s": target_s,
@@ -468,7 +479,10 @@ def markdown(meta, rows, overhead, notes) -> str:
         walls = r["wall_s"]
         wall = f"{r['wall_median_s']:.2f}"
         if len(walls) > 1:
-            wall += " (" + " / ".join(f"{w:.2f}" for w in walls) + ")"
+            marked = [
+                f"{w:.2f}" + ("*" if n else "") for w, n in zip(walls, r["noisy"], strict=True)
+            ]
+            wall += " (" + " / ".join(marked) + ")"
         target = []
         if r["scenario"] != "report":
             target.append(f"≤{MAX_REQUESTS_PER_PARTITION} req/partition")
@@ -483,7 +497,9 @@ def markdown(meta, rows, overhead, notes) -> str:
         )
     out += [
         "",
-        "Wall: median, then each repetition. Peak RSS is judged on ru_maxrss (the largest single",
+        "Wall: median, then each repetition; * marks a repetition during which other work used",
+        f"more than {NOISY_SHARE:.0%} of the machine's CPU (see `other` below): compare the others.",
+        "Peak RSS is judged on ru_maxrss (the largest single",
         "process: the `atp` process or its dbt subprocess); the sampled tree sum shows both at once.",
         "",
         "## Where the time goes",

@@ -14,6 +14,7 @@ DEFAULT_BASE_URL = "https://api.census.gov/data/timeseries/intltrade"
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 DEFAULT_LANDING_DIR = "data/landing"
 DEFAULT_PUBLISHED = "data/atp.duckdb"
+DEFAULT_REPORT_DIR = "data/report"
 DEFAULT_START_YEAR = 2013
 # Census publishes a month about five weeks after it ends; allow 40 days before calling it late.
 DEFAULT_RELEASE_LAG_DAYS = 40
@@ -38,6 +39,7 @@ class Settings:
     landing_dir: Path
     start_year: int
     published: Path = Path(DEFAULT_PUBLISHED).resolve()
+    report_dir: Path = Path(DEFAULT_REPORT_DIR).resolve()
     release_lag_days: int = DEFAULT_RELEASE_LAG_DAYS
     refresh_cron: str = DEFAULT_REFRESH_CRON
     min_free_mb: int = DEFAULT_MIN_FREE_MB
@@ -52,6 +54,7 @@ class Settings:
             landing_dir=_path(env.get("ATP_LANDING_DIR") or DEFAULT_LANDING_DIR),
             start_year=_start_year(env.get("ATP_START_YEAR")),
             published=_path(env.get("ATP_PUBLISHED") or DEFAULT_PUBLISHED),
+            report_dir=_path(env.get("ATP_REPORT_DIR") or DEFAULT_REPORT_DIR),
             release_lag_days=_whole_number(
                 env, "ATP_RELEASE_LAG_DAYS", DEFAULT_RELEASE_LAG_DAYS, 0, 366
             ),

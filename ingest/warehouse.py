@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from ingest.census_format import VALUE_COLUMN, CensusTable, check_flow
 from ingest.errors import WarehouseBusyError, WarehouseError
@@ -95,6 +94,8 @@ def load_partition(
     """Record one vintage of (table.flow, table.year) in one transaction: add it to the history
     table unless that landed file is there already, and, when `current`, replace the year's rows
     in the raw table with it. Returns the row count."""
+    import pandas as pd  # here, not at the top: `atp` analyst commands import this module
+
     frame = pd.DataFrame(table.rows, columns=list(table.columns), dtype="object")
     frame["year"] = table.year
     frame["_fetched_at"] = pd.Timestamp(fetched_at.astimezone(UTC).replace(tzinfo=None))
@@ -119,7 +120,7 @@ def load_partition(
     return len(frame)
 
 
-def _insert_rows(con: duckdb.DuckDBPyConnection, target: str, frame: pd.DataFrame) -> None:
+def _insert_rows(con: duckdb.DuckDBPyConnection, target: str, frame) -> None:
     columns = ", ".join(f'"{c}"' for c in frame.columns)
     con.register("incoming_rows", frame)
     try:

@@ -11,15 +11,19 @@ import argparse
 import os
 import sys
 from datetime import date
+from pathlib import Path
 
 from ingest.errors import AtpError
 from ingest.settings import Settings
 
-# Commands that read the published copy (ATP_PUBLISHED), handled by orchestration.analyst.
-# `atp html --out DIR` (the HTML report, orchestration/analyst/) joins them: its parser goes in
-# `build_parser` where marked, its handler in orchestration.analyst and its name here.
-ANALYST_COMMANDS = ("report", "partner", "category", "sql", "export")
+# Commands that read the published copy (ATP_PUBLISHED): orchestration.analyst.commands runs
+# them, without importing Dagster (they must start fast).
+ANALYST_COMMANDS = ("report", "partner", "category", "sql", "export", "html")
 TABLE_FORMATS = ("table", "csv", "json", "markdown")
+FIGURES_HELP = (
+    "table: aligned text (default); csv, json: whole dollars and unrounded percent, machine "
+    "column names; markdown: a GitHub table"
+)
 
 EXAMPLES = """\
 examples:
@@ -76,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     _year_option(report)
     _flow_option(report)
     _top_option(report, "partners")
-    _format_option(report, TABLE_FORMATS)
+    _format_option(report, TABLE_FORMATS, FIGURES_HELP)
 
     partner = commands.add_parser(
         "partner",
@@ -93,7 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a Census code (2010, exact) or a name (mexico, 'Korea, South'; case and "
         "punctuation ignored, a part of a name if only one partner has it)",
     )
-    _format_option(partner, ("table", "json", "markdown"))
+    _format_option(
+        partner,
+        ("table", "json", "markdown"),
+        "table: aligned text (default); json: whole dollars and unrounded percent; markdown: "
+        "GitHub tables",
+    )
 
     category = commands.add_parser(
         "category",
@@ -111,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     _year_option(category)
     _flow_option(category)
     _top_option(category, "partners")
-    _format_option(category, TABLE_FORMATS)
+    _format_option(category, TABLE_FORMATS, FIGURES_HELP)
 
     sql = commands.add_parser(
         "sql",
@@ -122,7 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
         "...) are refused, and the session cannot read or write files.",
     )
     sql.add_argument("query", metavar="SQL", help="the query, or - to read it from stdin")
-    _format_option(sql, TABLE_FORMATS)
+    _format_option(
+        sql,
+        TABLE_FORMATS,
+        "table: aligned text (default); csv, json: the values as DuckDB returns them (NULL is "
+        "empty / null); markdown: a GitHub table",
+    )
 
     export = commands.add_parser(
         "export",
@@ -136,7 +150,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=("parquet", "csv"), default="parquet", help="file format (parquet)"
     )
 
-    # `atp html --out DIR` (the HTML report) goes here.
+    html = commands.add_parser(
+        "html",
+        help="write the HTML report (tables and charts) from the published marts",
+        description="Write DIR/index.html: one self-contained page (no network needed) with the "
+        "latest full year's top partners and charts of the marts. `make run` writes it too.",
+    )
+    html.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output directory (default: ATP_REPORT_DIR, data/report)",
+    )
 
     return parser
 
@@ -198,7 +223,7 @@ def _year_option(parser: argparse.ArgumentParser) -> None:
 
 def _flow_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--flow", choices=["imports", "exports"], default="imports", help="(imports)"
+        "--flow", choices=["imports", "exports"], default="imports", help="trade flow (imports)"
     )
 
 
@@ -206,17 +231,8 @@ def _top_option(parser: argparse.ArgumentParser, noun: str) -> None:
     parser.add_argument("--top", type=_positive_int, default=10, help=f"how many {noun} (10)")
 
 
-def _format_option(parser: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
-    parser.add_argument(
-        "--format",
-        choices=formats,
-        default="table",
-        help="table: aligned text; csv, json: whole dollars and unrounded percent; "
-        "markdown: a GitHub table"
-        if "csv" in formats
-        else "table: aligned text; json: whole dollars and unrounded percent; markdown: GitHub "
-        "tables",
-    )
+def _format_option(parser: argparse.ArgumentParser, formats: tuple[str, ...], text: str) -> None:
+    parser.add_argument("--format", choices=formats, default="table", help=text)
 
 
 def _year(text: str) -> int:

@@ -6,7 +6,7 @@ import dagster as dg
 
 from ingest.settings import Settings
 from orchestration.dbt_assets import atp_dbt_models, dbt_resource
-from orchestration.publish_asset import published_warehouse
+from orchestration.publish_asset import html_report, published_warehouse
 from orchestration.raw_assets import RAW_GROUP, build_raw_assets
 from orchestration.release_checks import release_checks
 from orchestration.schedules import build_refresh_schedule
@@ -24,12 +24,12 @@ atp_pipeline_job = dg.define_asset_job(
     selection=(
         dg.AssetSelection.groups(RAW_GROUP)
         | dg.AssetSelection.assets(atp_dbt_models)
-        | dg.AssetSelection.assets(published_warehouse)
+        | dg.AssetSelection.assets(published_warehouse, html_report)
     ),
     description=(
         "The main job (`make run`, `make refresh`, the nightly schedule): load the selected year "
         "partitions of both raw tables in one step each, dbt build every model and test, then "
-        "publish the marts for analysts."
+        "publish the marts and the HTML report for analysts."
     ),
 )
 dbt_build_job = dg.define_asset_job(
@@ -39,7 +39,7 @@ dbt_build_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*raw_assets, atp_dbt_models, published_warehouse],
+    assets=[*raw_assets, atp_dbt_models, published_warehouse, html_report],
     asset_checks=release_checks,
     jobs=[atp_pipeline_job, raw_census_job, dbt_build_job],
     schedules=[

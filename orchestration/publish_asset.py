@@ -1,11 +1,13 @@
-"""The published copy for analysts, downstream of every dbt model: it is only written when the
-raw loads and the dbt build (every test included) succeeded in the same run."""
+"""What analysts read, downstream of every dbt model: the published copy of the marts and the
+HTML report made from it. Both are only written when the raw loads and the dbt build (every test
+included) succeeded in the same run."""
 
 import dagster as dg
 
 from ingest.locking import writer_lock
 from ingest.publish import publish
 from ingest.settings import Settings
+from orchestration.analyst.html_report import write_html_report
 from orchestration.dbt_assets import atp_dbt_models
 from orchestration.raw_assets import DUCKDB_POOL
 
@@ -36,4 +38,23 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
             "newest_month": publication.newest_month or "",
             "published_at": publication.published_at.isoformat(),
         }
+    )
+
+
+@dg.asset(
+    key=["published", "html_report"],
+    deps=[published_warehouse],
+    group_name="published",
+    kinds={"html"},
+    description=(
+        "A self-contained HTML page (tables and charts, no network needed) from the published "
+        "marts, at ATP_REPORT_DIR/index.html (default data/report/index.html)."
+    ),
+)
+def html_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings = Settings.from_env()
+    path = write_html_report(settings.published, settings.report_dir)
+    context.log.info(f"wrote the HTML report {path}")
+    return dg.MaterializeResult(
+        metadata={"path": str(path), "bytes": dg.MetadataValue.int(path.stat().st_size)}
     )

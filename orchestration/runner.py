@@ -21,7 +21,11 @@ from ingest.settings import Settings
 from orchestration.raw_assets import raw_asset_key
 
 PIPELINE_JOB = "atp_pipeline_job"
-_STEP_NAMES = {"atp_dbt_models": "dbt build", "published__atp_warehouse": "publish"}
+_STEP_NAMES = {
+    "atp_dbt_models": "dbt build",
+    "published__atp_warehouse": "publish",
+    "published__html_report": "HTML report",
+}
 _QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
@@ -93,10 +97,13 @@ def report(result: dg.ExecuteInProcessResult, out: Callable[[str], None]) -> int
         return 1
     for event in published:
         metadata = event.materialization.metadata
-        out(
-            f"Published {metadata['tables'].value} mart tables (data through "
-            f"{metadata['newest_month'].value}) to {metadata['path'].value}"
-        )
+        if "tables" in metadata:
+            out(
+                f"Published {metadata['tables'].value} mart tables (data through "
+                f"{metadata['newest_month'].value}) to {metadata['path'].value}"
+            )
+        else:
+            out(f"Wrote the HTML report {metadata['path'].value}")
     out("Done.")
     return 0
 

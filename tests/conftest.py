@@ -53,6 +53,7 @@ def env(monkeypatch, tmp_path, fake_api) -> Settings:
     monkeypatch.setenv("ATP_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
     monkeypatch.setenv("ATP_LANDING_DIR", str(tmp_path / "landing"))
     monkeypatch.setenv("ATP_PUBLISHED", str(tmp_path / "atp.duckdb"))
+    monkeypatch.setenv("ATP_REPORT_DIR", str(tmp_path / "report"))
     monkeypatch.setenv("ATP_START_YEAR", "2024")
     return Settings.from_env()
 

@@ -34,6 +34,7 @@ def built(tmp_path_factory):
         mp.setenv("ATP_WAREHOUSE", str(tmp / "warehouse.duckdb"))
         mp.setenv("ATP_LANDING_DIR", str(tmp / "landing"))
         mp.setenv("ATP_PUBLISHED", str(tmp / "atp.duckdb"))
+        mp.setenv("ATP_REPORT_DIR", str(tmp / "report"))
         mp.setenv("ATP_START_YEAR", "2024")
         lines: list[str] = []
         instance = dg.DagsterInstance.ephemeral()
@@ -76,6 +77,8 @@ def test_run_prints_progress_per_partition_and_makes_two_requests_per_year(built
     assert len(api.data_requests) == 2 * len(years)
     assert any(line.endswith("tests passed") and "0/" not in line for line in lines), lines
     assert lines[-1] == "Done."
+    report = built["settings"].report_dir / "index.html"
+    assert f"Wrote the HTML report {report}" in lines and report.stat().st_size > 10_000
 
 
 def test_partner_year_for_a_full_year(db):

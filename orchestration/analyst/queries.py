@@ -1,0 +1,571 @@
+"""Read-only queries on the published marts (ATP_PUBLISHED) for the `atp` analyst commands.
+
+Every function takes an open connection (see `open_published`) and returns plain Python values,
+so one connection can serve several queries. No Dagster imports: `atp` has to start fast.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ingest.errors import AtpError
+from ingest.warehouse import connect
+from orchestration.analyst.formats import one_line, title_name
+
+MARTS = "marts"
+REQUIRED_MARTS = ("fct_atp_partner_year", "fct_us_atp_year")
+FLOWS = ("imports", "exports")
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+
+
+class AnalystError(AtpError):
+    """A command cannot answer: no marts, an unloaded year, an unknown partner or group, a
+    refused or failing query. The message is one line a user can act on."""
+
+
+# -- the published warehouse -----------------------------------------------------------------
+
+
+@contextmanager
+def open_published(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The published copy, read-only, after checking that it holds the marts."""
+    with connect(path, read_only=True) as con:
+        found = {
+            row[0]
+            for row in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
+                [MARTS],
+            ).fetchall()
+        }
+        if not set(REQUIRED_MARTS) <= found:
+            raise AnalystError(
+                f"{path} has no marts: run `make run` (or `make rebuild`) to build and publish them."
+            )
+        yield con
+
+
+def records(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def loaded_years(con: duckdb.DuckDBPyConnection) -> dict[int, int]:
+    """{year: months_covered} of every loaded year, in order."""
+    rows = con.execute(
+        f"SELECT year, months_covered FROM {MARTS}.fct_us_atp_year ORDER BY year"
+    ).fetchall()
+    return dict(rows)
+
+
+def require_year(con: duckdb.DuckDBPyConnection, warehouse: Path, year: int) -> int:
+    """The months `year` covers, or a clear error when it is not loaded."""
+    years = loaded_years(con)
+    if year not in years:
+        span = f"{min(years)}-{max(years)}" if years else "none"
+        raise AnalystError(
+            f"{year} is not loaded in {warehouse} (years loaded: {span}). "
+            "Set ATP_START_YEAR and run `make run` to load it."
+        )
+    return years[year]
+
+
+def publication(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """When the copy was published and the newest month it holds (empty if not recorded)."""
+    try:
+        found = records(con.execute("SELECT published_at, newest_month FROM main.publication"))
+    except duckdb.CatalogException:
+        return {}
+    return found[0] if found else {}
+
+
+# -- partners ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Partner:
+    code: str
+    name: str
+    kind: str  # 'country' or 'grouping'
+    region: str | None
+    first_year: int
+    last_year: int
+
+    @property
+    def label(self) -> str:
+        return f"{title_name(self.name)} ({self.code})"
+
+
+def find_partner(con: duckdb.DuckDBPyConnection, text: str) -> Partner:
+    """A partner by code (exact) or name (case-insensitive, punctuation ignored; a part of a
+    name when only one partner has it). Countries and groupings; the U.S. total is refused."""
+    query = text.strip()
+    if not query:
+        raise AnalystError("give a partner code (e.g. 2010) or name (e.g. mexico).")
+    rows = con.execute(
+        f"SELECT partner_code, partner_name, partner_kind, region, first_year, last_year "
+        f"FROM {MARTS}.dim_partner ORDER BY partner_code"
+    ).fetchall()
+    partners = [Partner(*row) for row in rows]
+    by_code = {p.code.upper(): p for p in partners}
+    wanted = _norm(query)
+    hit = by_code.get(query.upper())
+    if hit is None:
+        exact = [p for p in partners if _norm(p.name) == wanted]
+        if len(exact) == 1:
+            hit = exact[0]
+    if hit is not None and hit.kind == "total":
+        raise AnalystError(
+            f"{query!r} is the U.S. total (all partners), not a partner: see `atp report` or "
+            "marts.fct_us_atp_year."
+        )
+    if hit is not None:
+        return hit
+    candidates = [p for p in partners if p.kind != "total"]
+    partial = [p for p in candidates if wanted and wanted in _norm(p.name)]
+    if len(partial) == 1:
+        return partial[0]
+    if partial:
+        partial.sort(key=lambda p: (-_closeness(wanted, p.name), p.name))
+        raise AnalystError(
+            f"{query!r} matches {len(partial)} partners: {_listing([p.label for p in partial])}. "
+            "Give the code or more of the name."
+        )
+    if re.fullmatch(r"[0-9A-Za-z]{4}", query) and re.search(r"\d", query):
+        close = _closest(query.upper(), {p.label: p.code.upper() for p in candidates})
+    else:
+        close = _closest(wanted, {p.label: _norm(p.name) for p in candidates})
+    hint = f"closest: {_listing(close)}" if close else "nothing similar"
+    raise AnalystError(
+        f"no partner matches {query!r} ({hint}). Codes and names: "
+        '`atp sql "SELECT partner_code, partner_name FROM marts.dim_partner ORDER BY 2"`.'
+    )
+
+
+PARTNER_YEAR_COLUMNS = (
+    "atp_imports_usd",
+    "atp_imports_change_usd",
+    "atp_imports_yoy_pct",
+    "atp_imports_share_pct",
+    "atp_imports_rank",
+    "atp_exports_usd",
+    "atp_exports_yoy_pct",
+    "atp_exports_share_pct",
+    "atp_exports_rank",
+    "atp_balance_usd",
+    "goods_imports_usd",
+    "goods_exports_usd",
+    "goods_trade_usd",
+    "goods_balance_usd",
+    "goods_imports_yoy_pct",
+    "goods_trade_yoy_pct",
+    "atp_share_of_goods_imports_pct",
+)
+
+
+def partner_years(con: duckdb.DuckDBPyConnection, partner: Partner) -> list[dict[str, Any]]:
+    """One row per loaded year (all of them, from the first): the partner's ATP and goods
+    measures; NULL measures in a year without any trade recorded for the partner. Groupings
+    come from fct_atp_grouping_year and have no rank."""
+    if partner.kind == "grouping":
+        table, key = "fct_atp_grouping_year", "grouping_code"
+        ranks = {"atp_imports_rank", "atp_exports_rank"}
+    else:
+        table, key, ranks = "fct_atp_partner_year", "partner_code", set()
+    measures = ", ".join(
+        f"NULL::INTEGER AS {c}" if c in ranks else f"p.{c}" for c in PARTNER_YEAR_COLUMNS
+    )
+    return records(
+        con.execute(
+            f"""
+            SELECT u.year, u.months_covered, p.year IS NOT NULL AS has_trade, {measures}
+            FROM {MARTS}.fct_us_atp_year AS u
+            LEFT JOIN {MARTS}.{table} AS p ON p.year = u.year AND p.{key} = ?
+            ORDER BY u.year
+            """,
+            [partner.code],
+        )
+    )
+
+
+@dataclass
+class CategoryMix:
+    year: int | None  # the latest full year (months_covered = 12); None when none is loaded
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def partner_category_mix(con: duckdb.DuckDBPyConnection, partner: Partner) -> CategoryMix:
+    """The partner's ATP groups in the latest full year, largest imports first (countries only:
+    the marts keep groups by country, not by grouping)."""
+    full = [y for y, months in loaded_years(con).items() if months == 12]
+    mix = CategoryMix(max(full) if full else None)
+    if mix.year is None or partner.kind != "country":
+        return mix
+    mix.rows = records(
+        con.execute(
+            f"""
+            SELECT hitech_code, category_name, imports_usd, share_of_partner_atp_imports_pct,
+                   exports_usd, share_of_partner_atp_exports_pct, balance_usd,
+                   imports_yoy_pct, exports_yoy_pct,
+                   share_of_us_category_imports_pct, share_of_us_category_exports_pct
+            FROM {MARTS}.fct_atp_partner_category_year
+            WHERE partner_code = ? AND year = ?
+            ORDER BY imports_usd DESC, hitech_code
+            """,
+            [partner.code, mix.year],
+        )
+    )
+    return mix
+
+
+# -- ATP groups -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    name: str
+    description: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+def find_category(con: duckdb.DuckDBPyConnection, text: str) -> Category:
+    """An ATP group by code ('08' or '8') or name ('aerospace'; case-insensitive, a part of the
+    name when only one group has it)."""
+    query = text.strip()
+    groups = [
+        Category(*row)
+        for row in con.execute(
+            f"SELECT hitech_code, category_name, census_description FROM {MARTS}.dim_atp_category "
+            "ORDER BY hitech_code"
+        ).fetchall()
+    ]
+    every = "ATP groups: " + ", ".join(f"{g.code} {g.name}" for g in groups)
+    if query.isdigit():
+        code = f"{int(query):02d}"
+        for group in groups:
+            if group.code == code:
+                return group
+        raise AnalystError(f"{query!r} is not an ATP group code (01-10). {every}.")
+    wanted = _norm(query)
+    if not wanted:
+        raise AnalystError(f"give an ATP group code or name. {every}.")
+    for group in groups:
+        if wanted in (_norm(group.name), _norm(_strip_code(group.description))):
+            return group
+    partial = [g for g in groups if wanted in _norm(g.name)]
+    if len(partial) == 1:
+        return partial[0]
+    if partial:
+        raise AnalystError(
+            f"{query!r} matches {len(partial)} ATP groups: {_listing([g.label for g in partial])}. "
+            "Give the code or more of the name."
+        )
+    close = _closest(wanted, {g.label: _norm(g.name) for g in groups})
+    hint = f"closest: {_listing(close)}; " if close else ""
+    raise AnalystError(f"no ATP group matches {query!r} ({hint}{every}).")
+
+
+def category_partners(
+    con: duckdb.DuckDBPyConnection, category: Category, year: int, flow: str, top: int
+) -> list[dict[str, Any]]:
+    """The largest partners of the group for the flow, ranked among countries (1 = largest)."""
+    _check_flow(flow)
+    rows = records(
+        con.execute(
+            f"""
+            SELECT rank() OVER (ORDER BY {flow}_usd DESC)::INTEGER AS rank,
+                   partner_code, partner_name, {flow}_usd, {flow}_yoy_pct,
+                   share_of_us_category_{flow}_pct, share_of_partner_atp_{flow}_pct, balance_usd
+            FROM {MARTS}.fct_atp_partner_category_year
+            WHERE year = ? AND hitech_code = ?
+            ORDER BY rank, partner_code
+            LIMIT ?
+            """,
+            [year, category.code, top],
+        )
+    )
+    for row in rows:
+        row[f"{flow}_change_usd"] = change(row[f"{flow}_usd"], row[f"{flow}_yoy_pct"])
+    return rows
+
+
+def change(value: int | None, yoy: float | None) -> int | None:
+    """value - the value of the same months a year before, in whole dollars, from the YoY %
+    (the prior value is value / (1 + yoy/100); rounding gives back the exact whole dollars)."""
+    if value is None or yoy is None:
+        return None
+    return round(value - value / (1 + yoy / 100))
+
+
+# -- any read-only query ------------------------------------------------------------------------
+
+_READS = {"SELECT", "EXPLAIN", "PRAGMA", "CALL", "MULTI"}  # MULTI: PIVOT
+_WRITES = {
+    "INSERT": "INSERT",
+    "UPDATE": "UPDATE",
+    "DELETE": "DELETE",
+    "MERGE_INTO": "MERGE",
+    "CREATE": "CREATE",
+    "CREATE_FUNC": "CREATE",
+    "DROP": "DROP",
+    "ALTER": "ALTER",
+    "COPY": "COPY",
+    "COPY_DATABASE": "COPY",
+    "EXPORT": "EXPORT",
+    "ATTACH": "ATTACH",
+    "DETACH": "DETACH",
+    "VACUUM": "VACUUM",
+    "ANALYZE": "ANALYZE",
+}
+_READ_ONLY_HELP = (
+    "atp sql runs one read-only query (SELECT, FROM, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN, "
+    "PRAGMA, CALL) on the published warehouse"
+)
+
+
+@dataclass
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple]
+
+
+def check_read_only(sql: str) -> None:
+    """Refuse, before running anything, a statement that writes (or sets, attaches, loads):
+    DuckDB's own parser says what each statement is."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise AnalystError(one_line(exc)) from None
+    if not statements:
+        raise AnalystError("no SQL statement given.")
+    if len(statements) > 1:
+        raise AnalystError(f"{len(statements)} statements given: {_READ_ONLY_HELP}, one at a time.")
+    kind = statements[0].type.name
+    if kind in _WRITES:
+        raise AnalystError(
+            f"refused: {_WRITES[kind]} writes, and {_READ_ONLY_HELP} (a read-only copy). "
+            "To change the marts, edit the dbt models and run `make run`."
+        )
+    if kind not in _READS:
+        word = {"LOAD": "INSTALL/LOAD", "VARIABLE_SET": "SET", "TRANSACTION": "BEGIN/COMMIT"}
+        raise AnalystError(f"refused: {word.get(kind, kind)} is not allowed: {_READ_ONLY_HELP}.")
+
+
+def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> QueryResult:
+    """Run one read-only query. Unqualified names find the marts (search path marts, main); the
+    session cannot touch files, change settings or write (the database is opened read-only):
+    DuckDB's refusals come back as one-line errors too."""
+    check_read_only(sql)
+    con.execute(f"SET search_path = '{MARTS},main'")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    try:
+        cursor = con.execute(sql)
+        if cursor.description is None:
+            return QueryResult([], [])
+        columns = [d[0] for d in cursor.description]
+        return QueryResult(columns, cursor.fetchall())
+    except duckdb.Error as exc:
+        message = one_line(exc)
+        if "read-only" in message:
+            raise AnalystError(
+                f"refused: the published warehouse is read-only ({message})."
+            ) from None
+        if isinstance(exc, duckdb.PermissionException):
+            raise AnalystError(
+                f"refused: {_READ_ONLY_HELP}, without file access ({message})."
+            ) from None
+        if isinstance(exc, duckdb.CatalogException):
+            message += ' (the tables: `atp sql "SHOW ALL TABLES"`)'
+        raise AnalystError(message) from None
+
+
+# -- export -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ExportedTable:
+    name: str
+    path: Path
+    rows: int
+    columns: list[tuple[str, str]]  # (name, DuckDB type)
+
+
+def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY table_name",
+            [MARTS],
+        ).fetchall()
+    ]
+
+
+def export_marts(con: duckdb.DuckDBPyConnection, out: Path, fmt: str) -> list[ExportedTable]:
+    """Every mart table to `out`/<table>.<fmt> (rows in a stable order). Each file is written
+    beside its final name and renamed, so a failed export leaves no half-written file."""
+    if fmt not in ("parquet", "csv"):
+        raise AnalystError(f"unknown export format {fmt!r} (parquet or csv).")
+    if out.exists() and not out.is_dir():
+        raise AnalystError(f"{out} exists and is not a directory.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AnalystError(f"cannot create {out}: {exc.strerror or exc}.") from None
+    options = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER true"
+    exported = []
+    for table in mart_tables(con):
+        target = out / f"{table}.{fmt}"
+        partial = out / f".{table}.{fmt}.partial"
+        columns = con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [MARTS, table],
+        ).fetchall()
+        try:
+            con.execute(
+                f'COPY (SELECT * FROM {MARTS}."{table}" ORDER BY ALL) '
+                f"TO '{_sql_text(str(partial))}' ({options})"
+            )
+            os.replace(partial, target)
+        except (duckdb.Error, OSError) as exc:
+            partial.unlink(missing_ok=True)
+            raise AnalystError(f"cannot write {target}: {one_line(exc)}") from None
+        rows = con.execute(f'SELECT count(*) FROM {MARTS}."{table}"').fetchall()[0][0]
+        exported.append(ExportedTable(table, target, rows, list(columns)))
+    if not exported:
+        raise AnalystError("the published warehouse has no mart tables to export.")
+    return exported
+
+
+@dataclass
+class Descriptions:
+    source: str  # where they came from, for the README
+    models: dict[str, str] = field(default_factory=dict)  # model -> description
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # model -> column -> text
+
+
+def mart_descriptions(project_dir: Path | None = None) -> Descriptions:
+    """Model and column descriptions from dbt (project_dir: the repository's dbt_project): the
+    compiled manifest (doc blocks resolved) when there is one, else the model yml files (doc
+    blocks resolved from the .md files), else none."""
+    project_dir = project_dir or DBT_PROJECT_DIR
+    manifest = project_dir / "target" / "manifest.json"
+    try:
+        nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
+        found = Descriptions(f"the dbt manifest ({_shown(manifest)})")
+        for node in nodes:
+            if node.get("resource_type") == "model":
+                name = node.get("alias") or node["name"]
+                found.models[name] = _flat(node.get("description"))
+                found.columns[name] = {
+                    c: _flat(col.get("description")) for c, col in node.get("columns", {}).items()
+                }
+        if found.models:
+            return found
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    models_dir = project_dir / "models"
+    try:
+        import yaml
+
+        docs = _doc_blocks(models_dir)
+        found = Descriptions(f"the dbt model files ({_shown(models_dir)})")
+        for path in sorted(models_dir.rglob("*.yml")):
+            for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(
+                "models"
+            ) or []:
+                name = model["name"]
+                found.models[name] = _flat(_resolve_docs(model.get("description"), docs))
+                found.columns[name] = {
+                    col["name"]: _flat(_resolve_docs(col.get("description"), docs))
+                    for col in model.get("columns") or []
+                }
+        if found.models:
+            return found
+    except (ImportError, OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return Descriptions("none found (no dbt manifest or model files)")
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _check_flow(flow: str) -> None:
+    if flow not in FLOWS:
+        raise AnalystError(f"unknown flow {flow!r} (imports or exports).")
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", text.casefold()).split())
+
+
+def _closeness(wanted: str, name: str) -> float:
+    return difflib.SequenceMatcher(None, wanted, _norm(name)).ratio()
+
+
+def _closest(wanted: str, choices: dict[str, str], n: int = 5) -> list[str]:
+    """Labels whose normalized name (or one of its words) is close to `wanted`."""
+    scored = []
+    for label, name in choices.items():
+        score = max(
+            [difflib.SequenceMatcher(None, wanted, name).ratio()]
+            + [difflib.SequenceMatcher(None, wanted, word).ratio() for word in name.split()]
+        )
+        if score >= 0.6:
+            scored.append((-score, label))
+    return [label for _, label in sorted(scored)[:n]]
+
+
+def _listing(labels: list[str], limit: int = 10) -> str:
+    shown = ", ".join(labels[:limit])
+    return shown + (f" and {len(labels) - limit} more" if len(labels) > limit else "")
+
+
+def _strip_code(description: str) -> str:
+    return re.sub(r"\s*\[\d+\]\s*$", "", description)
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _flat(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(DBT_PROJECT_DIR.parent))
+    except ValueError:
+        return str(path)
+
+
+_DOC_BLOCK = re.compile(r"{%-?\s*docs\s+(\w+)\s*-?%}(.*?){%-?\s*enddocs\s*-?%}", re.DOTALL)
+_DOC_REF = re.compile(r"""{{\s*doc\(\s*['"](\w+)['"]\s*\)\s*}}""")
+
+
+def _doc_blocks(models_dir: Path) -> dict[str, str]:
+    blocks = {}
+    for path in sorted(models_dir.rglob("*.md")):
+        for name, body in _DOC_BLOCK.findall(path.read_text(encoding="utf-8")):
+            blocks[name] = body.strip()
+    return blocks
+
+
+def _resolve_docs(text: str | None, docs: dict[str, str]) -> str:
+    return _DOC_REF.sub(lambda m: docs.get(m.group(1), ""), text or "")

@@ -1,0 +1,114 @@
+"""Every analyst command: --help, and one clear line on stderr with a non-zero exit for a missing
+warehouse, unbuilt marts, an unloaded year or a bad argument."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from orchestration.cli import main
+from tests.conftest import ROOT
+
+COMMANDS = {
+    "report": ["report", "--year", "2025"],
+    "partner": ["partner", "mexico"],
+    "category": ["category", "08", "--year", "2025"],
+    "sql": ["sql", "SELECT 1"],
+    "export": ["export", "--out", "EXPORT_DIR"],
+}
+
+
+def args_for(name, tmp_path):
+    return [str(tmp_path / "out") if a == "EXPORT_DIR" else a for a in COMMANDS[name]]
+
+
+@pytest.mark.parametrize("name", [None, "run", "refresh", "rebuild", *COMMANDS])
+def test_help_exits_zero(capsys, name):
+    argv = [name, "--help"] if name else ["--help"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: atp {name}" if name else "usage: atp ")
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_a_missing_warehouse_is_one_line(published, capsys, tmp_path, monkeypatch, name):
+    missing = tmp_path / "missing.duckdb"
+    monkeypatch.setenv("ATP_PUBLISHED", str(missing))
+    assert main(args_for(name, tmp_path)) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"atp {name}: no warehouse at {missing}") and "make run" in err
+    assert err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_a_warehouse_without_marts_is_one_line(published, capsys, tmp_path, monkeypatch, name):
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    monkeypatch.setenv("ATP_PUBLISHED", str(empty))
+    assert main(args_for(name, tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert (
+        err
+        == f"atp {name}: {empty} has no marts: run `make run` (or `make rebuild`) to build and publish them.\n"
+    )
+
+
+@pytest.mark.parametrize("name", ["report", "category"])
+def test_an_unloaded_year_is_one_line(published, capsys, name):
+    argv = [a if a != "2025" else "2031" for a in COMMANDS[name]]
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        f"atp {name}: 2031 is not loaded in {published.published} (years loaded: 2024-2026). "
+        "Set ATP_START_YEAR and run `make run` to load it.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["report"], "atp report: the following arguments are required: --year"),
+        (["report", "--year", "20x"], "atp report: argument --year: expected a four-digit year"),
+        (
+            ["report", "--year", "2025", "--top", "0"],
+            "atp report: argument --top: expected a whole",
+        ),
+        (["report", "--year", "2025", "--format", "xml"], "atp report: argument --format: invalid"),
+        (["category", "08", "--year", "2025", "--flow", "both"], "atp category: argument --flow"),
+        (["partner", "mexico", "--format", "csv"], "atp partner: argument --format: invalid"),
+        (["export", "--out", "x", "--format", "xlsx"], "atp export: argument --format: invalid"),
+        (["sql"], "atp sql: the following arguments are required: SQL"),
+        (["frobnicate"], "atp: argument COMMAND: invalid choice: 'frobnicate'"),
+        ([], "atp: the following arguments are required: COMMAND"),
+    ],
+)
+def test_a_bad_argument_is_one_line(capsys, argv, message):
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(message) and err.count("\n") == 1
+    assert "--help" in err
+
+
+def test_the_analyst_commands_load_no_dagster(published):
+    code = (
+        "import sys\n"
+        "from orchestration.cli import main\n"
+        "assert main(['report', '--year', '2025', '--format', 'csv']) == 0\n"
+        "assert main(['partner', '2010', '--format', 'json']) == 0\n"
+        "assert main(['sql', 'SELECT 1']) == 0\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('dagster', 'dbt'))\n"
+        "assert not loaded, loaded\n"
+    )
+    env = {**os.environ, "ATP_PUBLISHED": str(published.published)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr

@@ -1,0 +1,133 @@
+"""`atp sql`: read-only queries on the published marts in every format; writes are refused."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import duckdb
+import pytest
+
+from orchestration.cli import main
+
+TOP2 = (
+    "SELECT partner_code, atp_imports_usd, atp_imports_share_pct FROM fct_atp_partner_year "
+    "WHERE year = 2025 ORDER BY atp_imports_usd DESC LIMIT 2"
+)
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_select_as_an_aligned_table(published, capsys):
+    # unqualified mart names work (search path: marts, main)
+    code, out, err = run(capsys, "sql", TOP2)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "partner_code  atp_imports_usd  atp_imports_share_pct",
+        f"2010             120000000000  {100 * 120 / 392.4!r:>21}",
+        f"5700             108000000000  {100 * 108 / 392.4!r:>21}",
+        "(2 rows)",
+    ]
+
+
+def test_select_as_csv_json_and_markdown(published, capsys):
+    code, out, _ = run(capsys, "sql", TOP2, "--format", "csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["partner_code"], int(r["atp_imports_usd"])) for r in rows] == [
+        ("2010", 120_000_000_000),
+        ("5700", 108_000_000_000),
+    ]
+    assert float(rows[0]["atp_imports_share_pct"]) == pytest.approx(100 * 120 / 392.4, rel=1e-15)
+
+    code, out, _ = run(capsys, "sql", TOP2.replace("LIMIT 2", "LIMIT 1"), "--format", "json")
+    assert code == 0
+    assert json.loads(out) == [
+        {
+            "partner_code": "2010",
+            "atp_imports_usd": 120_000_000_000,
+            "atp_imports_share_pct": pytest.approx(100 * 120 / 392.4, rel=1e-15),
+        }
+    ]
+
+    code, out, _ = run(
+        capsys,
+        "sql",
+        "SELECT year, atp_imports_yoy_pct FROM marts.fct_us_atp_year ORDER BY year",
+        "--format",
+        "markdown",
+    )
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[:3] == ["| year | atp_imports_yoy_pct |", "| ---: | ---: |", "| 2024 | NULL |"]
+    assert lines[3].startswith("| 2025 | 16.78571428571")
+
+
+def test_query_from_stdin_and_the_publication_table(published, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("SELECT newest_month FROM publication"))
+    code, out, _ = run(capsys, "sql", "-", "--format", "csv")
+    assert (code, out) == (0, "newest_month\n2026-09\n")
+
+
+@pytest.mark.parametrize(
+    ("statement", "word"),
+    [
+        ("DROP TABLE marts.dim_partner", "DROP"),
+        ("INSERT INTO marts.dim_partner SELECT * FROM marts.dim_partner", "INSERT"),
+        ("WITH x AS (SELECT 1) DELETE FROM marts.dim_partner", "DELETE"),
+        ("UPDATE marts.fct_us_atp_year SET atp_imports_usd = 0", "UPDATE"),
+        ("CREATE TABLE marts.t AS SELECT 1", "CREATE"),
+        ("ATTACH 'other.duckdb' AS other", "ATTACH"),
+        ("COPY marts.dim_partner TO 'partners.csv'", "COPY"),
+        ("EXPORT DATABASE 'dump'", "EXPORT"),
+    ],
+)
+def test_a_write_is_refused_before_it_runs(
+    published, capsys, tmp_path, monkeypatch, statement, word
+):
+    monkeypatch.chdir(tmp_path)  # anything written by mistake would land here
+    code, out, err = run(capsys, "sql", statement)
+    assert code == 2 and out == ""
+    assert err.startswith(f"atp sql: refused: {word} writes") and err.count("\n") == 1
+    assert "read-only" in err
+    assert list(tmp_path.iterdir()) == []
+    with duckdb.connect(str(published.published), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM marts.dim_partner").fetchall() == [(9,)]
+        assert (
+            con.execute("SELECT min(atp_imports_usd) FROM marts.fct_us_atp_year").fetchall()[0][0]
+            > 0
+        )
+
+
+def test_duckdb_refusals_are_one_line_too(published, capsys, tmp_path):
+    # EXPLAIN passes the statement check; DuckDB's read-only error is turned into one line.
+    code, out, err = run(capsys, "sql", "EXPLAIN ANALYZE CREATE TABLE t AS SELECT 1")
+    assert code == 2 and out == ""
+    assert err.startswith("atp sql: refused: the published warehouse is read-only (")
+    assert err.count("\n") == 1
+    # the session has no file access: no reading around the warehouse, no writing through EXPLAIN
+    target = tmp_path / "out.csv"
+    code, _, err = run(capsys, "sql", f"EXPLAIN ANALYZE COPY (SELECT 1) TO '{target}'")
+    assert code == 2 and "without file access" in err and not target.exists()
+    code, _, err = run(capsys, "sql", "SELECT * FROM read_csv('/etc/hostname')")
+    assert code == 2 and "without file access" in err and err.count("\n") == 1
+
+
+def test_other_statements_and_errors(published, capsys):
+    code, _, err = run(capsys, "sql", "SET threads = 1")
+    assert code == 2 and err.startswith("atp sql: refused: SET is not allowed")
+    code, _, err = run(capsys, "sql", "SELECT 1; SELECT 2")
+    assert code == 2 and "2 statements given" in err
+    code, _, err = run(capsys, "sql", "SELEC 1")
+    assert (
+        code == 2 and err.startswith("atp sql: Parser Error: syntax error") and err.count("\n") == 1
+    )
+    code, _, err = run(capsys, "sql", "SELECT * FROM no_such_table")
+    assert code == 2 and "no_such_table does not exist" in err and err.count("\n") == 1
+    code, _, err = run(capsys, "sql", "  ")
+    assert code == 2 and err == "atp sql: no SQL statement given.\n"

@@ -1,0 +1,185 @@
+"""The numbers behind the HTML report, on the published fixture warehouse (2024, 2025, Jan-Sep
+2026). Every expected value is worked out by hand from tests/fake_census/fixtures.py: monthly
+values are constant, so a year is 12 (or 9) times the monthly value. Amounts in $ billions.
+
+Monthly ATP imports ($bn)   2024  2025  2026      exports  2024  2025  2026
+  Mexico                       8    10    11                  4   4.4   4.4
+  China                       12     9   8.1                  3   2.4   2.4
+  Taiwan                       5   7.5     9                  2     2   2.5
+  Germany                      2     2   2.2                1.5   1.8   1.8
+  Canada                       1   1.2   1.2                  5     5   5.5
+  Vietnam                      -     3   3.6                  -   0.5   0.6
+  U.S. total                  28  32.7  35.1               15.5  16.1  17.2
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from orchestration.analyst import report_data as rd
+
+approx = pytest.approx
+
+
+@pytest.fixture(scope="module")
+def con(published):
+    with duckdb.connect(str(published.published), read_only=True) as connection:
+        yield connection
+
+
+def test_display_names_are_title_cased_keeping_commas_and_hyphens():
+    assert rd.display_name("MEXICO") == "Mexico"
+    assert rd.display_name("KOREA, SOUTH") == "Korea, South"
+    assert rd.display_name("GUINEA-BISSAU") == "Guinea-Bissau"
+    assert rd.display_name("BOSNIA AND HERZEGOVINA") == "Bosnia and Herzegovina"
+    assert rd.display_name("CONGO (KINSHASA)") == "Congo (Kinshasa)"
+    assert rd.display_name("THE BAHAMAS") == "The Bahamas"
+    assert rd.display_name("Taiwan") == "Taiwan"  # already mixed case: left alone
+
+
+def test_month_span():
+    assert rd.month_span(1) == "Jan"
+    assert rd.month_span(9) == "Jan-Sep"
+    assert rd.month_span(12) == "Jan-Dec"
+
+
+def test_data_through_and_the_latest_full_year(con):
+    assert rd.data_through(con) == (2026, 9)
+    assert rd.data_through_label(con) == "September 2026"
+    assert rd.latest_full_year(con) == 2025  # 2026 covers 9 months
+    assert rd.published_at(con).endswith(" UTC")
+
+
+def test_data_through_without_a_publication_record_reads_the_monthly_mart(published):
+    # The working warehouse has the marts but no main.publication table.
+    with duckdb.connect(str(published.warehouse), read_only=True) as working:
+        assert rd.data_through(working) == (2026, 9)
+        assert rd.published_at(working) is None
+
+
+def test_top_partners_table_2025(con):
+    table = rd.top_partners(con, 2025)
+    assert (table["year"], table["months"]) == (2025, 12)
+    rows = [
+        (p["rank"], p["name"], p["imports_bn"], p["change_bn"], p["yoy_pct"], p["balance_bn"])
+        for p in table["partners"]
+    ]
+    assert rows == [
+        (1, "Mexico", approx(120.0), approx(24.0), approx(25.0), approx(52.8 - 120)),  # 96 -> 120
+        (2, "China", approx(108.0), approx(-36.0), approx(-25.0), approx(28.8 - 108)),  # 144 ->
+        (3, "Taiwan", approx(90.0), approx(30.0), approx(50.0), approx(24.0 - 90)),  # 60 ->
+        (4, "Vietnam", approx(36.0), None, None, approx(6.0 - 36)),  # no 2024 trade: no base
+        (5, "Germany", approx(24.0), approx(0.0), approx(0.0), approx(21.6 - 24)),
+        (6, "Canada", approx(14.4), approx(2.4), approx(20.0), approx(60.0 - 14.4)),  # 12 ->
+    ]
+    assert table["partners"][0]["balance_bn"] == approx(-67.2)
+    # Shares of the U.S. total, 32.7 x 12 = 392.4 bn.
+    shares = [p["share_pct"] for p in table["partners"]]
+    assert shares == approx([100 * v / 392.4 for v in (120, 108, 90, 36, 24, 14.4)])
+    assert table["us"] == {
+        "imports_bn": approx(392.4),
+        "change_bn": approx(392.4 - 336.0),  # 2024: 28 x 12
+        "yoy_pct": approx(100 * (392.4 / 336 - 1)),
+        "balance_bn": approx(193.2 - 392.4),  # exports 16.1 x 12
+    }
+
+
+def test_top_n_limits_the_table(con):
+    table = rd.top_partners(con, 2025, top=3)
+    assert [p["name"] for p in table["partners"]] == ["Mexico", "China", "Taiwan"]
+
+
+def test_history_of_the_top_sources_covers_full_years_only(con):
+    history = rd.top_sources_history(con, 2025)
+    assert history["years"] == [2024, 2025]
+    assert history["left_out"] == (2026, 9)  # Jan-Sep 2026 would look like a fall
+    assert {s["name"]: s["values"] for s in history["series"]} == {
+        "Mexico": approx([96.0, 120.0]),
+        "China": approx([144.0, 108.0]),
+        "Taiwan": approx([60.0, 90.0]),
+        "Vietnam": [None, approx(36.0)],  # no 2024 rows
+        "Germany": approx([24.0, 24.0]),
+        "Canada": approx([12.0, 14.4]),
+    }
+    # In the latest full year's rank order (the legend's order).
+    assert [s["code"] for s in history["series"]] == [
+        "2010",
+        "5700",
+        "5830",
+        "5520",
+        "4280",
+        "1220",
+    ]
+
+
+def test_import_shares_of_china_mexico_taiwan_and_the_rest(con):
+    shares = rd.import_shares(con)
+    assert shares["years"] == [2024, 2025, 2026]
+    assert shares["months"] == [12, 12, 9]  # 2026 is kept: a share compares the same months
+    # U.S. totals: 336 (2024), 392.4 (2025), 35.1 x 9 = 315.9 (Jan-Sep 2026).
+    assert {s["name"]: s["values"] for s in shares["series"]} == {
+        "China": approx([100 * 144 / 336, 100 * 108 / 392.4, 100 * 72.9 / 315.9]),
+        "Mexico": approx([100 * 96 / 336, 100 * 120 / 392.4, 100 * 99 / 315.9]),
+        "Taiwan": approx([100 * 60 / 336, 100 * 90 / 392.4, 100 * 81 / 315.9]),
+        # Germany + Canada (+ Vietnam from 2025): 24 + 12, 24 + 14.4 + 36, 19.8 + 10.8 + 32.4
+        "Rest of world": approx([100 * 36 / 336, 100 * 74.4 / 392.4, 100 * 63 / 315.9]),
+    }
+    assert [round(s["values"][0], 1) for s in shares["series"]] == [42.9, 28.6, 17.9, 10.7]
+
+
+def test_group_mix_of_the_top_five(con):
+    mix = rd.group_mix(con, 2025)
+    assert [g["code"] for g in mix["groups"]] == [f"{i:02d}" for i in range(1, 11)]
+    assert mix["groups"][3]["name"] == "Information & Communications"
+    assert [p["name"] for p in mix["partners"]] == [
+        "Mexico",
+        "China",
+        "Taiwan",
+        "Vietnam",
+        "Germany",
+    ]
+    mexico, taiwan, germany = (mix["partners"][i] for i in (0, 2, 4))
+    # Mexico: the digital mix of 120 bn; group 04 is 50% = 60 bn.
+    assert mexico["values_bn"][3] == approx(60.0)
+    assert mexico["shares_pct"][3] == approx(50.0)
+    assert mexico["values_bn"] == approx([2.4, 3.6, 6.0, 60.0, 24.0, 6.0, 6.0, 9.6, 1.2, 1.2])
+    assert mexico["total_bn"] == approx(120.0)
+    # Taiwan: the chips mix of 90 bn, no weapons (09) at all.
+    assert taiwan["values_bn"] == approx([0.9, 0.9, 9.0, 27.0, 45.0, 2.7, 2.7, 0.9, 0.0, 0.9])
+    assert taiwan["shares_pct"] == approx([1, 1, 10, 30, 50, 3, 3, 1, 0, 1])
+    # Germany: the industrial mix of 24 bn.
+    assert germany["values_bn"] == approx([2.4, 7.2, 1.2, 2.4, 2.4, 2.4, 1.2, 3.6, 0.72, 0.48])
+    for partner in mix["partners"]:
+        assert sum(partner["values_bn"]) == approx(partner["total_bn"])
+
+
+def test_balances_with_the_top_sources(con):
+    assert [(p["name"], p["balance_bn"]) for p in rd.balances(con, 2025)] == [
+        ("Mexico", approx(-67.2)),  # 4.4 x 12 - 10 x 12
+        ("China", approx(-79.2)),  # 28.8 - 108
+        ("Taiwan", approx(-66.0)),  # 24 - 90
+        ("Vietnam", approx(-30.0)),  # 6 - 36
+        ("Germany", approx(-2.4)),  # 21.6 - 24
+        ("Canada", approx(45.6)),  # 60 - 14.4: the one U.S. surplus
+    ]
+
+
+def test_year_to_date_against_the_same_months_of_last_year(con):
+    ytd = rd.year_to_date(con)
+    assert (ytd["year"], ytd["months"]) == (2026, 9)
+    assert ytd["label"] == "Jan-Sep 2026 vs Jan-Sep 2025"
+    # Ranked on Jan-Sep 2026: 9 x the 2026 monthly value against 9 x the 2025 one.
+    assert [(p["name"], p["current_bn"], p["prior_bn"], p["yoy_pct"]) for p in ytd["partners"]] == [
+        ("Mexico", approx(99.0), approx(90.0), approx(10.0)),
+        ("Taiwan", approx(81.0), approx(67.5), approx(20.0)),
+        ("China", approx(72.9), approx(81.0), approx(-10.0)),
+        ("Vietnam", approx(32.4), approx(27.0), approx(20.0)),
+        ("Germany", approx(19.8), approx(18.0), approx(10.0)),
+        ("Canada", approx(10.8), approx(10.8), approx(0.0)),
+    ]
+    assert ytd["us"] == {
+        "current_bn": approx(315.9),
+        "prior_bn": approx(294.3),  # 32.7 x 9, not the full-year 392.4
+        "yoy_pct": approx(100 * (315.9 / 294.3 - 1)),
+    }
