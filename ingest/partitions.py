@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from ingest.census_format import CensusTable
 from ingest.client import CensusClient, Fetch
 from ingest.diskspace import ensure_free_space
 from ingest.errors import AtpError
@@ -73,11 +74,15 @@ def load_years(
     client = client or CensusClient(settings.base_url, settings.require_api_key())
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fetch-{flow}")
     try:
-        fetches = [pool.submit(client.fetch_year, flow, years[0])] if years else []
+        upcoming = pool.submit(client.fetch_year, flow, years[0]) if years else None
         for i, year in enumerate(years):
-            if i + 1 < len(years):
-                fetches.append(pool.submit(client.fetch_year, flow, years[i + 1]))
-            yield year, _logged(lambda fetch=fetches[i]: _store(settings, fetch.result()))
+            current = upcoming
+            # Only the fetch in flight and the one being stored are held in memory.
+            upcoming = (
+                pool.submit(client.fetch_year, flow, years[i + 1]) if i + 1 < len(years) else None
+            )
+            yield year, _logged(lambda fetch=current: _store(settings, fetch.result()))
+            current = None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -117,7 +122,8 @@ def _store(settings: Settings, fetch: Fetch) -> PartitionResult:
     ensure_free_space(settings.landing_dir, len(fetch.body), settings.min_free_mb, what)
     ensure_free_space(settings.warehouse, 3 * len(fetch.body), settings.min_free_mb, what)
     landed = land(settings.landing_dir, fetch)
-    return _load(settings, landed, requests=fetch.attempts)
+    # The response was parsed and validated on arrival: load those rows, do not parse it again.
+    return _load(settings, landed, requests=fetch.attempts, table=fetch.table)
 
 
 def reload_from_landing(settings: Settings, flow: str, year: int) -> PartitionResult:
@@ -153,8 +159,10 @@ def reload_from_landing(settings: Settings, flow: str, year: int) -> PartitionRe
     return _load(settings, landed, requests=0)
 
 
-def _load(settings: Settings, landed: LandedFile, *, requests: int) -> PartitionResult:
-    table = landed.read_table()
+def _load(
+    settings: Settings, landed: LandedFile, *, requests: int, table: CensusTable | None = None
+) -> PartitionResult:
+    table = table or landed.read_table()
     relative = _relative(settings, landed)
     rows = load_partition(
         settings.warehouse, table, fetched_at=landed.fetched_at, landing_file=relative

@@ -13,6 +13,7 @@ from packaging import version
 
 from ingest.locking import writer_lock
 from ingest.settings import Settings
+from orchestration.mart_metadata import mart_metadata
 from orchestration.raw_assets import DUCKDB_POOL
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
@@ -63,5 +64,25 @@ def atp_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     target = warehouse.with_name(f"{warehouse.stem}.dbt-target")
     # dbt unit tests check the SQL logic, not the data: the test suite runs them (`make test`).
     args = ["build", "--exclude-resource-type", "unit_test"]
-    with writer_lock(warehouse):
-        yield from dbt.cli(args, context=context, target_path=target).stream()
+    events = []
+    try:
+        with writer_lock(warehouse):
+            for event in dbt.cli(args, context=context, target_path=target).stream():
+                events.append(event)
+    finally:
+        # Row counts, newest month and a top-10 preview on the marts, read once dbt has exited
+        # (it holds the file until then). On failure, the models that were built still count.
+        extra = mart_metadata(warehouse) if warehouse.exists() else {}
+        for event in events:
+            key = _asset_key(context, event)
+            if key in extra:
+                event = event.with_metadata({**(event.metadata or {}), **extra[key]})
+            yield event
+
+
+def _asset_key(context: dg.AssetExecutionContext, event) -> dg.AssetKey | None:
+    if isinstance(event, dg.Output):  # dagster-dbt names each model's output by its unique id
+        return context.asset_key_for_output(event.output_name)
+    if isinstance(event, dg.MaterializeResult):
+        return event.asset_key
+    return None

@@ -389,3 +389,19 @@ def test_dbt_unit_tests_pass(built, tmp_path):
     )
     assert done.returncode == 0, done.stdout[-3000:]
     assert "PASS=4 " in done.stdout  # YoY, share, rank, revisions
+
+
+def test_the_marts_carry_row_count_newest_month_and_a_top_10_preview(built):
+    instance = built["instance"]
+    event = instance.get_latest_materialization_event(
+        dg.AssetKey(["marts", "fct_atp_partner_year"])
+    )
+    metadata = event.asset_materialization.metadata
+    assert metadata["dagster/row_count"].value == 5 + 6 + 6
+    assert metadata["newest_month"].value == "2026-09"
+    preview = metadata["top_10_atp_import_sources"].value
+    assert "| 1 | Mexico (2010) | 120.00 | +24.00 | +25.0 | 30.6 | -67.20 |" in preview
+    monthly = instance.get_latest_materialization_event(
+        dg.AssetKey(["marts", "fct_atp_trade_monthly"])
+    )
+    assert monthly.asset_materialization.metadata["newest_month"].value == "2026-09"
