@@ -20,7 +20,7 @@ import duckdb
 
 from ingest.diskspace import ensure_free_space
 from ingest.errors import WarehouseError
-from ingest.warehouse import connect
+from ingest.warehouse import DUCKDB_CONFIG, connect
 
 PUBLISHED_SCHEMA = "marts"
 
@@ -70,7 +70,7 @@ def publish(warehouse: Path, published: Path, *, min_free_mb: int = 0) -> Public
 
 
 def _copy_marts(warehouse: Path, target: Path, tables: list[str], published_at: datetime):
-    con = duckdb.connect(str(target))
+    con = duckdb.connect(str(target), config=DUCKDB_CONFIG)
     try:
         con.execute(f"ATTACH '{_sql_path(warehouse)}' AS working (READ_ONLY)")
         con.execute(f"CREATE SCHEMA {PUBLISHED_SCHEMA}")

@@ -17,6 +17,9 @@ from ingest.census_format import VALUE_COLUMN, CensusTable, check_flow
 from ingest.errors import WarehouseBusyError, WarehouseError
 
 RAW_SCHEMA = "raw"
+# DuckDB caches up to 80% of RAM by default; the partitions we load are a few MB, so a cap keeps
+# the pipeline process small on a shared machine (DuckDB spills to disk beyond it).
+DUCKDB_CONFIG = {"memory_limit": "256MB"}
 
 
 def raw_table(flow: str) -> str:
@@ -34,7 +37,7 @@ def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyC
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only, config=DUCKDB_CONFIG)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise WarehouseBusyError(
