@@ -7,7 +7,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster
 DBT_MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
-.PHONY: install prepare run refresh rebuild test lint dev daemon bench clean
+.PHONY: install prepare run refresh rebuild test lint dev daemon docs bench clean
 
 install: $(VENV)/.installed
 
@@ -52,6 +52,13 @@ dev: install prepare
 # long-running processes, e.g. under systemd; `make dev` runs both in one for trying things out.
 daemon: install prepare
 	$(BIN)/dagster-daemon run -w workspace.yaml
+
+# dbt's documentation site as one static page (every mart, column and test), from the working
+# warehouse's catalog: open data/docs/static_index.html in a browser.
+docs: install prepare
+	cd dbt_project && ATP_WAREHOUSE=$(abspath $(or $(ATP_WAREHOUSE),data/warehouse.duckdb)) \
+		../$(BIN)/dbt docs generate --static --profiles-dir . --target-path $(CURDIR)/data/docs
+	@echo "Open $(CURDIR)/data/docs/static_index.html"
 
 bench: install prepare
 	$(BIN)/python bench/run_bench.py
