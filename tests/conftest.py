@@ -45,17 +45,21 @@ def fake_api():
         yield api
 
 
+def point_settings_at(mp: pytest.MonkeyPatch, folder: Path, base_url: str) -> Settings:
+    """Every setting at the fake API and at files in `folder` (nothing in the checkout)."""
+    mp.setenv("CENSUS_API_BASE_URL", base_url)
+    mp.setenv("CENSUS_API_KEY", SENTINEL_KEY)
+    mp.setenv("ATP_WAREHOUSE", str(folder / "warehouse.duckdb"))
+    mp.setenv("ATP_LANDING_DIR", str(folder / "landing"))
+    mp.setenv("ATP_PUBLISHED", str(folder / "atp.duckdb"))
+    mp.setenv("ATP_REPORT_DIR", str(folder / "report"))
+    mp.setenv("ATP_START_YEAR", "2024")
+    return Settings.from_env()
+
+
 @pytest.fixture
 def env(monkeypatch, tmp_path, fake_api) -> Settings:
-    """Point every setting at the fake API and a temporary warehouse and landing zone."""
-    monkeypatch.setenv("CENSUS_API_BASE_URL", fake_api.base_url)
-    monkeypatch.setenv("CENSUS_API_KEY", SENTINEL_KEY)
-    monkeypatch.setenv("ATP_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("ATP_LANDING_DIR", str(tmp_path / "landing"))
-    monkeypatch.setenv("ATP_PUBLISHED", str(tmp_path / "atp.duckdb"))
-    monkeypatch.setenv("ATP_REPORT_DIR", str(tmp_path / "report"))
-    monkeypatch.setenv("ATP_START_YEAR", "2024")
-    return Settings.from_env()
+    return point_settings_at(monkeypatch, tmp_path, fake_api.base_url)
 
 
 @pytest.fixture

@@ -16,9 +16,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ingest.settings import Settings
 from orchestration.runner import run_pipeline
-from tests.conftest import ROOT, SENTINEL_KEY
+from tests.conftest import ROOT, point_settings_at
 from tests.fake_census import FakeCensusApi, fixture_dataset
 
 B = 1_000_000_000
@@ -29,13 +28,7 @@ MEXICO, CHINA, TAIWAN, GERMANY, CANADA, VIETNAM = "2010", "5700", "5830", "4280"
 def built(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e")
     with FakeCensusApi(fixture_dataset()) as api, pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CENSUS_API_BASE_URL", api.base_url)
-        mp.setenv("CENSUS_API_KEY", SENTINEL_KEY)
-        mp.setenv("ATP_WAREHOUSE", str(tmp / "warehouse.duckdb"))
-        mp.setenv("ATP_LANDING_DIR", str(tmp / "landing"))
-        mp.setenv("ATP_PUBLISHED", str(tmp / "atp.duckdb"))
-        mp.setenv("ATP_REPORT_DIR", str(tmp / "report"))
-        mp.setenv("ATP_START_YEAR", "2024")
+        settings = point_settings_at(mp, tmp, api.base_url)
         lines: list[str] = []
         instance = dg.DagsterInstance.ephemeral()
         code = run_pipeline("api", instance=instance, out=lines.append)
@@ -45,7 +38,7 @@ def built(tmp_path_factory):
             "api": api,
             "instance": instance,
             "mp": mp,
-            "settings": Settings.from_env(),
+            "settings": settings,
         }
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from ingest.settings import Settings
 from orchestration.runner import run_pipeline
-from tests.conftest import SENTINEL_KEY
+from tests.conftest import point_settings_at
 from tests.fake_census import FakeCensusApi, fixture_dataset
 
 
@@ -18,13 +18,7 @@ def published(tmp_path_factory) -> Settings:
     whole session, so `atp` commands run in-process read the same copy)."""
     tmp = tmp_path_factory.mktemp("analyst")
     with FakeCensusApi(fixture_dataset()) as api, pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CENSUS_API_BASE_URL", api.base_url)
-        mp.setenv("CENSUS_API_KEY", SENTINEL_KEY)
-        mp.setenv("ATP_WAREHOUSE", str(tmp / "warehouse.duckdb"))
-        mp.setenv("ATP_LANDING_DIR", str(tmp / "landing"))
-        mp.setenv("ATP_PUBLISHED", str(tmp / "atp.duckdb"))
-        mp.setenv("ATP_REPORT_DIR", str(tmp / "report"))
-        mp.setenv("ATP_START_YEAR", "2024")
+        settings = point_settings_at(mp, tmp, api.base_url)
         lines: list[str] = []
         code = run_pipeline(
             "api",
@@ -33,4 +27,4 @@ def published(tmp_path_factory) -> Settings:
             out=lines.append,
         )
         assert code == 0, "\n".join(lines)
-        yield Settings.from_env()
+        yield settings
