@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from orchestration.analyst.formats import Table, bn, pct, render_tables, title_name
+from orchestration.analyst.formats import SOURCE, Table, bn, pct, render_tables, title_name
 from orchestration.analyst.queries import (
     AnalystError,
     change,
@@ -21,12 +21,8 @@ from orchestration.analyst.queries import (
     require_year,
 )
 
-SOURCE = "Source: U.S. Census Bureau, International Trade API, advanced technology products."
 US_TOTAL_CODE = "TOTAL"
 US_TOTAL_NAME = "United States, all partners"
-
-# The report's errors (missing warehouse, unbuilt marts, unloaded year) are the analyst errors.
-ReportError = AnalystError
 
 
 @dataclass

@@ -20,6 +20,9 @@ from typing import Any
 FORMATS = ("table", "csv", "json", "markdown")
 MISSING = "n/a"
 
+# Every table and chart says where its numbers come from.
+SOURCE = "Source: U.S. Census Bureau, International Trade API, advanced technology products."
+
 
 @dataclass
 class Table:

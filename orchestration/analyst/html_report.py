@@ -18,9 +18,9 @@ import duckdb
 from ingest.errors import AtpError
 from orchestration.analyst import charts
 from orchestration.analyst import report_data as rd
+from orchestration.analyst.formats import SOURCE
 
 PAGE_TITLE = "U.S. trade in advanced technology products"
-SOURCE = "Source: U.S. Census Bureau, International Trade API, advanced technology products."
 TOP, TOP_MIX = 10, 5
 # Prior period light, current period strong: the eye lands on the current year.
 YTD_COLORS = ("#a9c4e0", "#1f5fa8")
