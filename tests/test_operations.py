@@ -19,6 +19,7 @@ import pytest
 from ingest import diskspace
 from ingest.errors import WarehouseError
 from ingest.landing import landed_files
+from ingest.locking import writer_lock
 from ingest.partitions import fetch_and_load
 from ingest.releases import newest_month_due, release_status
 from orchestration.runner import run_pipeline
@@ -208,21 +209,34 @@ RUN_SCRIPT = textwrap.dedent(
 )
 
 
+def _read_until(run: subprocess.Popen, text: str, max_lines: int = 50) -> None:
+    for _ in range(max_lines):
+        if text in run.stdout.readline():
+            return
+    raise AssertionError(f"{text!r} not seen in the run's output")
+
+
 def test_two_runs_at_once_wait_for_each_other(env):
-    runs = [
-        subprocess.Popen(
-            [sys.executable, "-c", RUN_SCRIPT],
-            cwd=ROOT,
-            text=True,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-        for _ in range(2)
-    ]
+    # Hold the writer lock while both runs start, so that both reach it while it is taken
+    # (without this, one run could finish before the other starts and nothing would be tested).
+    with writer_lock(env.warehouse):
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-c", RUN_SCRIPT],
+                cwd=ROOT,
+                text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )
+            for _ in range(2)
+        ]
+        for run in runs:  # each starts, then waits for the lock instead of failing on DuckDB's
+            _read_until(run, "Raw partitions 2025..2026")
+            _read_until(run, "waiting for another run writing")
     outputs = [run.communicate(timeout=300)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], "\n=====\n".join(outputs)
-    assert any("waiting for another run writing" in text for text in outputs), outputs
+    assert all(text.rstrip().endswith("Done.") for text in outputs), outputs
     assert query(env.published, "SELECT count(*) FROM marts.fct_us_atp_year") == [(2,)]
 
 
