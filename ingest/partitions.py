@@ -82,7 +82,6 @@ def load_years(
                 pool.submit(client.fetch_year, flow, years[i + 1]) if i + 1 < len(years) else None
             )
             yield year, _logged(lambda fetch=current: _store(settings, fetch.result()))
-            current = None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
