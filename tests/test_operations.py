@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -222,7 +223,7 @@ def test_two_runs_at_once_wait_for_each_other(env):
     with writer_lock(env.warehouse):
         runs = [
             subprocess.Popen(
-                [sys.executable, "-c", RUN_SCRIPT],
+                [sys.executable, "-u", "-c", RUN_SCRIPT],  # unbuffered: lines arrive as printed
                 cwd=ROOT,
                 text=True,
                 stdout=subprocess.PIPE,
@@ -231,9 +232,15 @@ def test_two_runs_at_once_wait_for_each_other(env):
             )
             for _ in range(2)
         ]
-        for run in runs:  # each starts, then waits for the lock instead of failing on DuckDB's
-            _read_until(run, "Raw partitions 2025..2026")
-            _read_until(run, "waiting for another run writing")
+        # Never hang the suite: if a line does not come, the runs are killed and the test fails.
+        watchdog = threading.Timer(120, lambda: [run.kill() for run in runs])
+        watchdog.start()
+        try:
+            for run in runs:  # each starts, then waits for the lock instead of failing on DuckDB's
+                _read_until(run, "Raw partitions 2025..2026")
+                _read_until(run, "waiting for another run writing")
+        finally:
+            watchdog.cancel()
     outputs = [run.communicate(timeout=300)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], "\n=====\n".join(outputs)
     assert all(text.rstrip().endswith("Done.") for text in outputs), outputs
