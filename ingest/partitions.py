@@ -18,7 +18,7 @@ from ingest.diskspace import ensure_free_space
 from ingest.errors import AtpError
 from ingest.landing import LandedFile, land, landed_files
 from ingest.settings import Settings
-from ingest.warehouse import load_partition, partition_summary, stored_vintages
+from ingest.warehouse import load_partition, stored_row_count, stored_vintages
 
 # One INFO line per partition; `atp run` prints this logger's records as its progress.
 log = logging.getLogger(__name__)
@@ -186,4 +186,4 @@ def _relative(settings: Settings, landed: LandedFile) -> str:
 def _stored_rows(warehouse: Path, flow: str, year: int) -> int:
     if not warehouse.exists():
         return 0
-    return partition_summary(warehouse, flow, year)[0]
+    return stored_row_count(warehouse, flow, year)

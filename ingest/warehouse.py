@@ -132,17 +132,14 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, target: str, frame) -> None:
         con.unregister("incoming_rows")
 
 
-def partition_summary(warehouse: Path, flow: str, year: int) -> tuple[int, list[str]]:
-    """Rows and months currently stored for a partition (read-only)."""
+def stored_row_count(warehouse: Path, flow: str, year: int) -> int:
+    """Rows currently stored for a partition in the raw table (read-only)."""
     with connect(warehouse, read_only=True) as con:
         if not table_exists(con, raw_table(flow)):
-            return 0, []
-        rows = con.execute(
-            f"SELECT count(*), list(DISTINCT time ORDER BY time) FROM {raw_table(flow)} "
-            "WHERE year = ?",
-            [year],
-        ).fetchall()[0]
-    return rows[0], list(rows[1] or [])
+            return 0
+        return con.execute(
+            f"SELECT count(*) FROM {raw_table(flow)} WHERE year = ?", [year]
+        ).fetchall()[0][0]
 
 
 def stored_vintages(warehouse: Path, flow: str, year: int) -> set[str]:
