@@ -8,9 +8,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+from duckdb import DuckDBPyConnection as Connection
 
 from ingest.census_format import CensusTable
 from ingest.client import CensusClient, Fetch
@@ -18,7 +21,7 @@ from ingest.diskspace import ensure_free_space
 from ingest.errors import AtpError
 from ingest.landing import LandedFile, land, landed_files
 from ingest.settings import Settings
-from ingest.warehouse import load_partition, stored_row_count, stored_vintages
+from ingest.warehouse import load_partition, stored_row_count, stored_vintages, writer
 
 # One INFO line per partition; `atp run` prints this logger's records as its progress.
 log = logging.getLogger(__name__)
@@ -62,18 +65,27 @@ def load_years(
     """Load partitions in order from `source` ("api" or "landing"); yield each year's result, or
     the error that stopped that year (the caller decides whether to go on), and log a summary.
 
-    From the API, the next year is fetched while this one lands and loads: still one request
-    in flight at a time, but the wait for the API overlaps our own work.
+    All the years go through one warehouse connection. From the API, the next year is fetched
+    while this one lands and loads: still one request in flight at a time, but the wait for the
+    API overlaps our own work.
     """
-    if source == "landing":
-        for year in years:
-            yield year, _logged(lambda year=year: reload_from_landing(settings, flow, year))
-        return
-    if source != "api":
+    if source not in ("api", "landing"):
         raise ValueError(f"source must be 'api' or 'landing', not {source!r}")
-    client = client or CensusClient(settings.base_url, settings.require_api_key())
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fetch-{flow}")
-    try:
+    if source == "api":
+        client = client or CensusClient(settings.base_url, settings.require_api_key())
+    with ExitStack() as stack:
+        try:
+            con = stack.enter_context(writer(settings.warehouse))
+        except AtpError as exc:  # e.g. the warehouse is busy: no year can load
+            for year in years:
+                yield year, exc
+            return
+        if source == "landing":
+            for year in years:
+                yield year, _logged(lambda year=year: _reload(settings, con, flow, year))
+            return
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fetch-{flow}")
+        stack.callback(pool.shutdown, wait=True, cancel_futures=True)
         upcoming = pool.submit(client.fetch_year, flow, years[0]) if years else None
         for i, year in enumerate(years):
             current = upcoming
@@ -81,9 +93,7 @@ def load_years(
             upcoming = (
                 pool.submit(client.fetch_year, flow, years[i + 1]) if i + 1 < len(years) else None
             )
-            yield year, _logged(lambda fetch=current: _store(settings, fetch.result()))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+            yield year, _logged(lambda fetch=current: _store(settings, con, fetch.result()))
 
 
 def _logged(load: Callable[[], PartitionResult]) -> PartitionResult | AtpError:
@@ -100,10 +110,19 @@ def fetch_and_load(
 ) -> PartitionResult:
     """Fetch a partition from the API, land the response, then replace the raw partition."""
     client = client or CensusClient(settings.base_url, settings.require_api_key())
-    return _store(settings, client.fetch_year(flow, year))
+    fetch = client.fetch_year(flow, year)
+    with writer(settings.warehouse) as con:
+        return _store(settings, con, fetch)
 
 
-def _store(settings: Settings, fetch: Fetch) -> PartitionResult:
+def reload_from_landing(settings: Settings, flow: str, year: int) -> PartitionResult:
+    """Reload a partition from its newest landed file, without the network; older landed
+    vintages missing from the history table are added to it."""
+    with writer(settings.warehouse) as con:
+        return _reload(settings, con, flow, year)
+
+
+def _store(settings: Settings, con: Connection, fetch: Fetch) -> PartitionResult:
     if not fetch.released:
         # 204: the year is not published yet. What we already hold stays as it is.
         return PartitionResult(
@@ -114,7 +133,7 @@ def _store(settings: Settings, fetch: Fetch) -> PartitionResult:
             [],
             fetched_at=fetch.fetched_at,
             requests=fetch.attempts,
-            stored_rows=_stored_rows(settings.warehouse, fetch.flow, fetch.year),
+            stored_rows=stored_row_count(con, fetch.flow, fetch.year),
         )
     what = f"store {fetch.flow} {fetch.year}"
     # The body lands once; DuckDB holds it about twice (raw and history tables) plus its WAL.
@@ -122,17 +141,13 @@ def _store(settings: Settings, fetch: Fetch) -> PartitionResult:
     ensure_free_space(settings.warehouse, 3 * len(fetch.body), settings.min_free_mb, what)
     landed = land(settings.landing_dir, fetch)
     # The response was parsed and validated on arrival: load those rows, do not parse it again.
-    return _load(settings, landed, requests=fetch.attempts, table=fetch.table)
+    return _load(settings, con, landed, requests=fetch.attempts, table=fetch.table)
 
 
-def reload_from_landing(settings: Settings, flow: str, year: int) -> PartitionResult:
-    """Reload a partition from its newest landed file, without the network; older landed
-    vintages missing from the history table are added to it."""
+def _reload(settings: Settings, con: Connection, flow: str, year: int) -> PartitionResult:
     files = landed_files(settings.landing_dir, flow, year)
     landed = files[-1] if files else None
-    known = (
-        stored_vintages(settings.warehouse, flow, year) if settings.warehouse.exists() else set()
-    )
+    known = stored_vintages(con, flow, year)
     first_seen: dict[Path, LandedFile] = {}
     for file in files[:-1]:
         first_seen.setdefault(file.path, file)
@@ -140,7 +155,7 @@ def reload_from_landing(settings: Settings, flow: str, year: int) -> PartitionRe
         relative = _relative(settings, file)
         if file.path != landed.path and relative not in known:
             load_partition(
-                settings.warehouse,
+                con,
                 file.read_table(),
                 fetched_at=file.fetched_at,
                 landing_file=relative,
@@ -148,24 +163,22 @@ def reload_from_landing(settings: Settings, flow: str, year: int) -> PartitionRe
             )
     if landed is None:
         return PartitionResult(
-            flow,
-            year,
-            "not_landed",
-            0,
-            [],
-            stored_rows=_stored_rows(settings.warehouse, flow, year),
+            flow, year, "not_landed", 0, [], stored_rows=stored_row_count(con, flow, year)
         )
-    return _load(settings, landed, requests=0)
+    return _load(settings, con, landed, requests=0)
 
 
 def _load(
-    settings: Settings, landed: LandedFile, *, requests: int, table: CensusTable | None = None
+    settings: Settings,
+    con: Connection,
+    landed: LandedFile,
+    *,
+    requests: int,
+    table: CensusTable | None = None,
 ) -> PartitionResult:
     table = table or landed.read_table()
     relative = _relative(settings, landed)
-    rows = load_partition(
-        settings.warehouse, table, fetched_at=landed.fetched_at, landing_file=relative
-    )
+    rows = load_partition(con, table, fetched_at=landed.fetched_at, landing_file=relative)
     return PartitionResult(
         table.flow,
         table.year,
@@ -181,9 +194,3 @@ def _load(
 
 def _relative(settings: Settings, landed: LandedFile) -> str:
     return landed.path.relative_to(settings.landing_dir).as_posix()
-
-
-def _stored_rows(warehouse: Path, flow: str, year: int) -> int:
-    if not warehouse.exists():
-        return 0
-    return stored_row_count(warehouse, flow, year)

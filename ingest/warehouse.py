@@ -86,8 +86,18 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
             )
 
 
+@contextmanager
+def writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse for loading partitions, with the raw tables in place. Load a whole run
+    of partitions through one writer: DuckDB checkpoints when a connection closes, and doing
+    that after every partition cost more than the loads themselves."""
+    with connect(path) as con:
+        ensure_raw_tables(con)
+        yield con
+
+
 def load_partition(
-    warehouse: Path,
+    con: duckdb.DuckDBPyConnection,
     table: CensusTable,
     *,
     fetched_at: datetime,
@@ -99,28 +109,26 @@ def load_partition(
     in the raw table with it. Returns the row count."""
     import pandas as pd  # here, not at the top: `atp` analyst commands import this module
 
-    frame = pd.DataFrame(table.rows, columns=list(table.columns), dtype="object")
-    frame["year"] = table.year
-    frame["_fetched_at"] = pd.Timestamp(fetched_at.astimezone(UTC).replace(tzinfo=None))
-    frame["_landing_file"] = landing_file
-    with connect(warehouse) as con:
-        ensure_raw_tables(con)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            history = history_table(table.flow)
-            known = con.execute(
-                f"SELECT count(*) FROM {history} WHERE _landing_file = ?", [landing_file]
-            ).fetchall()[0][0]
-            if not known:
-                _insert_rows(con, history, frame)
-            if current:
-                con.execute(f"DELETE FROM {raw_table(table.flow)} WHERE year = ?", [table.year])
-                _insert_rows(con, raw_table(table.flow), frame)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    return len(frame)
+    fetched_at = fetched_at.astimezone(UTC).replace(tzinfo=None)
+    history = history_table(table.flow)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        known = con.execute(
+            f"SELECT count(*) FROM {history} WHERE _landing_file = ?", [landing_file]
+        ).fetchall()[0][0]
+        if not known:
+            frame = pd.DataFrame(table.rows, columns=list(table.columns), dtype="object")
+            frame["year"] = table.year
+            frame["_fetched_at"] = pd.Timestamp(fetched_at)
+            frame["_landing_file"] = landing_file
+            _insert_rows(con, history, frame)
+        if current:
+            _replace_year(con, table.flow, table.year, fetched_at, landing_file)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return len(table.rows)
 
 
 def _insert_rows(con: duckdb.DuckDBPyConnection, target: str, frame) -> None:
@@ -132,24 +140,34 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, target: str, frame) -> None:
         con.unregister("incoming_rows")
 
 
-def stored_row_count(warehouse: Path, flow: str, year: int) -> int:
-    """Rows currently stored for a partition in the raw table (read-only)."""
-    with connect(warehouse, read_only=True) as con:
-        if not table_exists(con, raw_table(flow)):
-            return 0
-        return con.execute(
-            f"SELECT count(*) FROM {raw_table(flow)} WHERE year = ?", [year]
-        ).fetchall()[0][0]
+def _replace_year(
+    con: duckdb.DuckDBPyConnection, flow: str, year: int, fetched_at: datetime, landing_file: str
+) -> None:
+    # The landed file's rows are in the history table by now: copy them inside DuckDB rather
+    # than hand the Python rows over a second time.
+    con.execute(f"DELETE FROM {raw_table(flow)} WHERE year = ?", [year])
+    con.execute(
+        f"INSERT INTO {raw_table(flow)} SELECT * REPLACE (?::TIMESTAMP AS _fetched_at) "
+        f"FROM {history_table(flow)} WHERE _landing_file = ?",
+        [fetched_at, landing_file],
+    )
 
 
-def stored_vintages(warehouse: Path, flow: str, year: int) -> set[str]:
-    """The landed files of a partition already in the history table (read-only)."""
-    with connect(warehouse, read_only=True) as con:
-        if not table_exists(con, history_table(flow)):
-            return set()
-        rows = con.execute(
-            f"SELECT DISTINCT _landing_file FROM {history_table(flow)} WHERE year = ?", [year]
-        ).fetchall()
+def stored_row_count(con: duckdb.DuckDBPyConnection, flow: str, year: int) -> int:
+    """Rows currently stored for a partition in the raw table."""
+    if not table_exists(con, raw_table(flow)):
+        return 0
+    query = f"SELECT count(*) FROM {raw_table(flow)} WHERE year = ?"
+    return con.execute(query, [year]).fetchall()[0][0]
+
+
+def stored_vintages(con: duckdb.DuckDBPyConnection, flow: str, year: int) -> set[str]:
+    """The landed files of a partition already in the history table."""
+    if not table_exists(con, history_table(flow)):
+        return set()
+    rows = con.execute(
+        f"SELECT DISTINCT _landing_file FROM {history_table(flow)} WHERE year = ?", [year]
+    ).fetchall()
     return {row[0] for row in rows}
 
 

@@ -305,14 +305,14 @@ LOADER_SCRIPT = textwrap.dedent(
     query = [("get", ",".join(requested_variables("imports"))), ("time", "from 2025-01 to 2025-12")]
     table = table_from_json(build_table(dataset, "imports", query)[0], "imports", 2025)
     if stage == "killed":
-        real_insert = warehouse._insert_rows
-        def insert_then_hang(con, target, frame):
-            real_insert(con, target, frame)
-            if target.endswith("imports"):  # inside the transaction, after the raw rows went in
-                print("inside the transaction", flush=True)
-                time.sleep(60)
-        warehouse._insert_rows = insert_then_hang
-    warehouse.load_partition(path, table, fetched_at=datetime.now(UTC), landing_file=stage)
+        real_replace = warehouse._replace_year
+        def replace_then_hang(con, *args):
+            real_replace(con, *args)  # inside the transaction, after the raw rows went in
+            print("inside the transaction", flush=True)
+            time.sleep(60)
+        warehouse._replace_year = replace_then_hang
+    with warehouse.writer(path) as con:
+        warehouse.load_partition(con, table, fetched_at=datetime.now(UTC), landing_file=stage)
     print("committed", flush=True)
     """
 )

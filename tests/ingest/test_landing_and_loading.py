@@ -16,6 +16,7 @@ from ingest.errors import CensusResponseError, LandingError, WarehouseBusyError
 from ingest.landing import land, landed_files, newest_landed
 from ingest.partitions import fetch_and_load, reload_from_landing
 from tests.conftest import SENTINEL_KEY
+from tests.fake_census import revised_fixture_dataset
 
 
 def raw_rows(settings, flow="imports", year=None):
@@ -76,20 +77,24 @@ def test_reloading_a_partition_gives_the_same_rows_and_leaves_other_years(env, c
     assert len(raw_rows(env)) == len(before_2024) + len(before_2025)
 
 
-def test_a_failure_mid_load_leaves_the_previous_rows(env, client, monkeypatch):
+def test_a_failure_mid_load_leaves_the_previous_rows(env, client, fake_api, monkeypatch):
     census, _ = client
     fetch_and_load(env, "imports", 2025, census)
     before = raw_rows(env)
+    fake_api.dataset = revised_fixture_dataset()  # so a load that went through would show
 
-    def insert_half_then_fail(con, target, frame):
-        real_insert(con, target, frame.iloc[: len(frame) // 2])
+    def replace_then_fail(con, *args):
+        real_replace(con, *args)  # the year's rows are deleted and re-inserted, uncommitted
         raise RuntimeError("disk fell off")
 
-    real_insert = warehouse._insert_rows
-    monkeypatch.setattr(warehouse, "_insert_rows", insert_half_then_fail)
+    real_replace = warehouse._replace_year
+    monkeypatch.setattr(warehouse, "_replace_year", replace_then_fail)
     with pytest.raises(RuntimeError, match="disk fell off"):
         fetch_and_load(env, "imports", 2025, census)
     assert raw_rows(env) == before
+    monkeypatch.setattr(warehouse, "_replace_year", real_replace)
+    fetch_and_load(env, "imports", 2025, census)
+    assert raw_rows(env) != before
 
 
 def test_a_bad_table_writes_nothing(env, client, fake_api):
