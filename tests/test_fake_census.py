@@ -650,3 +650,16 @@ def test_exit_is_fast_with_sleeping_handler_and_open_connections():
     assert outcome == ["dropped"]  # the sleeping handler gave up instead of answering
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1)
+
+
+def test_cached_bodies_are_served_again_but_not_across_a_dataset_swap_or_a_fault():
+    query = {"get": IMP_GET, "time": "from 2025-01 to 2025-12"}
+    with FakeCensusApi(fixture_dataset(), cache_bodies=True) as api:
+        first = call(api, "imports", query)
+        again = call(api, "imports", query, key="another-key-" + "x" * 28)
+        assert again.content == first.content and first.status_code == 200
+        api.script("500")
+        assert call(api, "imports", query).status_code == 500
+        api.dataset = revised_fixture_dataset()
+        revised = call(api, "imports", query)
+        assert revised.status_code == 200 and revised.content != first.content

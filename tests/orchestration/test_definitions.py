@@ -80,3 +80,21 @@ def test_every_duckdb_writer_is_in_one_pool():
 def test_partitions_run_through_the_unfinished_current_year():
     keys = yearly_partitions(2013).get_partition_keys(current_time=datetime(2026, 11, 27))
     assert keys[0] == "2013" and keys[-1] == "2026" and len(keys) == 14
+
+
+def test_the_dbt_resource_overrides_still_override_dagster_dbt():
+    # AtpDbtCliResource replaces two private dagster-dbt methods to save start-up time; if an
+    # upgrade renames them, the overrides would silently stop applying.
+    from importlib.metadata import version
+
+    from dagster_dbt import DbtCliResource
+
+    from orchestration.dbt_assets import AtpDbtCliResource, dbt_resource
+
+    for name in ("_cli_version", "_initialize_dbt_core_adapter"):
+        assert name in vars(DbtCliResource), name
+        assert name in vars(AtpDbtCliResource), name
+    resource = dbt_resource()
+    assert isinstance(resource, AtpDbtCliResource)
+    assert str(resource._cli_version) == version("dbt-core")
+    assert resource._initialize_dbt_core_adapter(["build"]) is None
