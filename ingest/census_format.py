@@ -32,6 +32,8 @@ class CensusTable:
     year: int
     columns: tuple[str, ...]  # CTY_CODE, CTY_NAME, HITECH, HITECH_DESC, <value column>, time
     rows: list[tuple[str, ...]]
+    # Where each column sits in the response's header (0-based), for loading the body itself.
+    header_positions: tuple[int, ...]
 
     @property
     def months(self) -> list[str]:
@@ -78,7 +80,8 @@ def table_from_json(data: object, flow: str, year: int) -> CensusTable:
             "when a period is not released). Nothing was written."
         )
     # Predicate columns are appended and a name can repeat: take each name's first occurrence.
-    pick = operator.itemgetter(*(header.index(name) for name in wanted))
+    positions = tuple(header.index(name) for name in wanted)
+    pick = operator.itemgetter(*positions)
     months = {f"{year}-{m:02d}" for m in range(1, 13)}
     width = len(header)
     rows: list[tuple[str, ...]] = []
@@ -112,7 +115,9 @@ def table_from_json(data: object, flow: str, year: int) -> CensusTable:
             )
         seen.add(key)
         rows.append(row)
-    return CensusTable(flow=flow, year=year, columns=(*wanted[:-1], "time"), rows=rows)
+    return CensusTable(
+        flow=flow, year=year, columns=tuple(wanted), rows=rows, header_positions=positions
+    )
 
 
 def normalize_total(code: str) -> str:

@@ -140,7 +140,7 @@ def _store(settings: Settings, con: Connection, fetch: Fetch) -> PartitionResult
     ensure_free_space(settings.landing_dir, len(fetch.body), settings.min_free_mb, what)
     ensure_free_space(settings.warehouse, 3 * len(fetch.body), settings.min_free_mb, what)
     landed = land(settings.landing_dir, fetch)
-    # The response was parsed and validated on arrival: load those rows, do not parse it again.
+    # The response was parsed and validated on arrival: do not parse it again.
     return _load(settings, con, landed, requests=fetch.attempts, table=fetch.table)
 
 
@@ -157,6 +157,7 @@ def _reload(settings: Settings, con: Connection, flow: str, year: int) -> Partit
             load_partition(
                 con,
                 file.read_table(),
+                file.path,
                 fetched_at=file.fetched_at,
                 landing_file=relative,
                 current=False,
@@ -178,7 +179,9 @@ def _load(
 ) -> PartitionResult:
     table = table or landed.read_table()
     relative = _relative(settings, landed)
-    rows = load_partition(con, table, fetched_at=landed.fetched_at, landing_file=relative)
+    rows = load_partition(
+        con, table, landed.path, fetched_at=landed.fetched_at, landing_file=relative
+    )
     return PartitionResult(
         table.flow,
         table.year,

@@ -298,12 +298,15 @@ LOADER_SCRIPT = textwrap.dedent(
     from ingest import warehouse
     from ingest.census_format import requested_variables, table_from_json
     from tests.fake_census import fixture_dataset, revised_fixture_dataset
-    from tests.fake_census.server import build_table
+    from tests.fake_census.server import build_table, encode_table
 
     path, stage = Path(sys.argv[1]), sys.argv[2]
     dataset = fixture_dataset() if stage == "original" else revised_fixture_dataset()
     query = [("get", ",".join(requested_variables("imports"))), ("time", "from 2025-01 to 2025-12")]
-    table = table_from_json(build_table(dataset, "imports", query)[0], "imports", 2025)
+    rows = build_table(dataset, "imports", query)[0]
+    table = table_from_json(rows, "imports", 2025)
+    body = path.with_name(f"{stage}.json")
+    body.write_bytes(encode_table(rows))
     if stage == "killed":
         real_replace = warehouse._replace_year
         def replace_then_hang(con, *args):
@@ -312,7 +315,9 @@ LOADER_SCRIPT = textwrap.dedent(
             time.sleep(60)
         warehouse._replace_year = replace_then_hang
     with warehouse.writer(path) as con:
-        warehouse.load_partition(con, table, fetched_at=datetime.now(UTC), landing_file=stage)
+        warehouse.load_partition(
+            con, table, body, fetched_at=datetime.now(UTC), landing_file=stage
+        )
     print("committed", flush=True)
     """
 )

@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
                 for flow in ("imports", "exports"):
                     dataset.rows(flow, year)
 
-    api = FakeCensusApi(dataset, port=args.port)
+    api = FakeCensusApi(dataset, port=args.port, cache_bodies=True)
     try:
         api.start()
     except OSError as exc:

@@ -7,11 +7,13 @@ import json
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 
 import duckdb
 import pytest
 
 from ingest import warehouse
+from ingest.census_format import parse_table
 from ingest.errors import CensusResponseError, LandingError, WarehouseBusyError
 from ingest.landing import land, landed_files, newest_landed
 from ingest.partitions import fetch_and_load, reload_from_landing
@@ -166,3 +168,30 @@ def test_a_warehouse_held_by_another_process_is_reported_busy(env, client):
         holder.wait()
     time.sleep(0.1)
     assert fetch_and_load(env, "imports", 2024, census).status == "loaded"
+
+
+def test_a_body_loads_by_header_name_with_null_cells_as_empty(tmp_path):
+    # Columns in another order, an appended predicate column repeating a name, a null cell: the
+    # loader reads the body by the validated header positions, as the parse does.
+    header = ["HITECH", "CTY_NAME", "GEN_VAL_MO", "CTY_CODE", "HITECH_DESC", "time", "CTY_CODE"]
+    rows = [
+        ["01", "MEXICO", "100", "2010", "BIOTECHNOLOGY", "2025-01", "2010"],
+        ["02", None, "7", "2010", "LIFE SCIENCE", "2025-02", "2010"],
+    ]
+    body = tmp_path / "body.json"
+    body.write_text(json.dumps([header, *rows]))
+    table = parse_table(body.read_bytes(), "imports", 2025)
+    with warehouse.writer(tmp_path / "warehouse.duckdb") as con:
+        loaded = warehouse.load_partition(
+            con, table, body, fetched_at=datetime.now(UTC), landing_file="imports/body.json"
+        )
+        stored = con.execute(
+            'SELECT "CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC", "GEN_VAL_MO", "time", year '
+            "FROM raw.census_hitech_imports ORDER BY ALL"
+        ).fetchall()
+    assert loaded == 2
+    assert stored == [
+        ("2010", "", "02", "LIFE SCIENCE", "7", "2025-02", 2025),
+        ("2010", "MEXICO", "01", "BIOTECHNOLOGY", "100", "2025-01", 2025),
+    ]
+    assert stored == sorted((*row, 2025) for row in table.rows)  # what the parse validated
