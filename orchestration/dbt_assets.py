@@ -73,6 +73,8 @@ def atp_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     # grow by megabytes with every nightly run.
     target = warehouse.with_name(f"{warehouse.stem}.dbt-target")
     # dbt unit tests check the SQL logic, not the data: the test suite runs them (`make test`).
+    # dbt's own log file at warn: writing its debug log cost about 1 s per build, and Dagster
+    # keeps every info-level event anyway.
     args = ["build", "--exclude-resource-type", "unit_test", "--log-level-file", "warn"]
     events = []
     try:
