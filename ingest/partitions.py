@@ -64,6 +64,7 @@ def load_years(
 ) -> Iterator[tuple[int, PartitionResult | AtpError]]:
     """Load partitions in order from `source` ("api" or "landing"); yield each year's result, or
     the error that stopped that year (the caller decides whether to go on), and log a summary.
+    A warehouse that cannot be opened (busy, say) raises: no year could load.
 
     All the years go through one warehouse connection. From the API, the next year is fetched
     while this one lands and loads: still one request in flight at a time, but the wait for the
@@ -74,12 +75,7 @@ def load_years(
     if source == "api":
         client = client or CensusClient(settings.base_url, settings.require_api_key())
     with ExitStack() as stack:
-        try:
-            con = stack.enter_context(writer(settings.warehouse))
-        except AtpError as exc:  # e.g. the warehouse is busy: no year can load
-            for year in years:
-                yield year, exc
-            return
+        con = stack.enter_context(writer(settings.warehouse))
         if source == "landing":
             for year in years:
                 yield year, _logged(lambda year=year: _reload(settings, con, flow, year))

@@ -5,7 +5,7 @@ from typing import Literal
 import dagster as dg
 
 from ingest.census_format import FLOWS
-from ingest.errors import AtpError, CensusAuthError, ConfigError, WarehouseBusyError
+from ingest.errors import AtpError, CensusAuthError, ConfigError
 from ingest.locking import writer_lock
 from ingest.partitions import PartitionResult, load_years
 from ingest.settings import Settings
@@ -14,7 +14,7 @@ RAW_GROUP = "raw"
 # DuckDB takes one writer at a time: every asset that writes the file shares this pool (limit 1).
 DUCKDB_POOL = "duckdb"
 # Errors that would repeat for every remaining year: stop at the first one.
-_STOP_AT_ONCE = (ConfigError, CensusAuthError, WarehouseBusyError)
+_STOP_AT_ONCE = (ConfigError, CensusAuthError)
 
 
 class PartitionsFailed(AtpError):

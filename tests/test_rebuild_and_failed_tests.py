@@ -3,6 +3,9 @@ and the warehouse can be rebuilt from the landing zone without the network."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import dagster as dg
 import duckdb
 
@@ -87,3 +90,33 @@ def test_a_failed_partition_keeps_the_others_and_skips_dbt(env, fake_api):
         "2025",
         "2026",
     }
+
+
+def test_a_busy_warehouse_fails_the_raw_loads_with_the_reason_and_loads_nothing(env, fake_api):
+    instance = dg.DagsterInstance.ephemeral()
+    assert run_pipeline("api", years=[2025], instance=instance, out=lambda _: None) == 0
+    holder = subprocess.Popen(  # another process holding the warehouse open for writing
+        [sys.executable, "-c", HOLD_WAREHOUSE, str(env.warehouse)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        out: list[str] = []
+        assert run_pipeline("api", years=[2024, 2025], instance=instance, out=out.append) == 1
+    finally:
+        holder.kill()
+        holder.wait()
+    text = "\n".join(out)
+    assert "FAILED raw load: warehouse busy: another process has" in text
+    assert out[-1].startswith("dbt build skipped")
+    with duckdb.connect(str(env.warehouse), read_only=True) as con:
+        assert con.execute("SELECT DISTINCT year FROM raw.census_hitech_imports").fetchall() == [
+            (2025,)
+        ]
+
+
+HOLD_WAREHOUSE = (
+    "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
+    "time.sleep(60)"
+)
