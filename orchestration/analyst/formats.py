@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -191,9 +192,21 @@ def pct(value: float | None, sign: bool = True) -> str:
     return f"{value:+.1f}" if sign else f"{value:.1f}"
 
 
+_SMALL_WORDS = frozenset({"and", "of", "the", "da", "de", "du", "la", "le"})
+
+
 def title_name(name: str) -> str:
-    """Census names are upper case: 'KOREA, SOUTH' -> 'Korea, South'."""
-    return name.title() if name.isupper() else name
+    """Census names are upper case: MEXICO -> Mexico, KOREA, SOUTH -> Korea, South,
+    GUINEA-BISSAU -> Guinea-Bissau, BOSNIA AND HERZEGOVINA -> Bosnia and Herzegovina; a name in
+    mixed case is kept as it is."""
+    if not name.isupper():
+        return name
+    # Split keeping the separators (", ", "-", " ("), capitalise each word; small words stay
+    # lower case unless they start the name.
+    words = re.split(r"(\W+)", name.lower())
+    return "".join(
+        w[:1].upper() + w[1:] if i == 0 or w not in _SMALL_WORDS else w for i, w in enumerate(words)
+    )
 
 
 def one_line(message: object) -> str:

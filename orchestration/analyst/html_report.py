@@ -15,10 +15,10 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.errors import AtpError
 from orchestration.analyst import charts
 from orchestration.analyst import report_data as rd
 from orchestration.analyst.formats import SOURCE
+from orchestration.analyst.queries import open_published
 
 PAGE_TITLE = "U.S. trade in advanced technology products"
 TOP, TOP_MIX = 10, 5
@@ -26,26 +26,10 @@ TOP, TOP_MIX = 10, 5
 YTD_COLORS = ("#a9c4e0", "#1f5fa8")
 
 
-class HtmlReportError(AtpError):
-    """The report cannot be produced (no published copy, or one without the marts)."""
-
-
 def write_html_report(published: Path, out_dir: Path) -> Path:
     """Read the published DuckDB copy (read-only) and write `out_dir/index.html`; returns the path."""
-    if not published.exists():
-        raise HtmlReportError(f"no published warehouse at {published}: run `make run` first.")
-    try:
-        con = duckdb.connect(str(published), read_only=True)
-    except duckdb.Error as exc:
-        raise HtmlReportError(f"cannot open {published}: {exc}") from None
-    try:
-        if not rd.has_marts(con):
-            raise HtmlReportError(
-                f"{published} has no marts: run `make run` (or `make rebuild`) to publish them."
-            )
+    with open_published(published, required=rd.MARTS_READ) as con:
         page = render(con)
-    finally:
-        con.close()
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "index.html"
     fd, tmp_name = tempfile.mkstemp(dir=out_dir, prefix=".index.html.", suffix=".tmp")

@@ -10,7 +10,7 @@ import difflib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +37,10 @@ class AnalystError(AtpError):
 
 
 @contextmanager
-def open_published(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The published copy, read-only, after checking that it holds the marts."""
+def open_published(
+    path: Path, required: Sequence[str] = REQUIRED_MARTS
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The published copy, read-only, after checking that it holds the `required` marts."""
     with connect(path, read_only=True) as con:
         found = {
             row[0]
@@ -47,7 +49,7 @@ def open_published(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
                 [MARTS],
             ).fetchall()
         }
-        if not set(REQUIRED_MARTS) <= found:
+        if not set(required) <= found:
             raise AnalystError(
                 f"{path} has no marts: run `make run` (or `make rebuild`) to build and publish them."
             )

@@ -7,11 +7,19 @@ drawing anything. No Dagster imports: `atp html` has to start fast.
 
 from __future__ import annotations
 
-import re
-
 import duckdb
 
+from orchestration.analyst.formats import title_name
+
 B = 1e9
+# The marts the report reads: the published copy must hold them all.
+MARTS_READ = (
+    "fct_atp_partner_year",
+    "fct_us_atp_year",
+    "fct_atp_partner_category_year",
+    "fct_atp_trade_monthly",
+    "dim_atp_category",
+)
 MONTHS = (
     "January",
     "February",
@@ -28,20 +36,6 @@ MONTHS = (
 )
 # The three partners the shares chart follows, by Census code (names can change, codes do not).
 SHARE_PARTNERS = (("5700", "China"), ("2010", "Mexico"), ("5830", "Taiwan"))
-_SMALL_WORDS = frozenset({"and", "of", "the", "da", "de", "du", "la", "le"})
-
-
-def display_name(name: str) -> str:
-    """MEXICO -> Mexico, KOREA, SOUTH -> Korea, South, GUINEA-BISSAU -> Guinea-Bissau,
-    BOSNIA AND HERZEGOVINA -> Bosnia and Herzegovina; a name in mixed case is kept as it is."""
-    if not name.isupper():
-        return name
-    # Split keeping the separators (", ", "-", " ("), capitalise each word; small words stay
-    # lower case unless they start the name.
-    words = re.split(r"(\W+)", name.lower())
-    return "".join(
-        w[:1].upper() + w[1:] if i == 0 or w not in _SMALL_WORDS else w for i, w in enumerate(words)
-    )
 
 
 def month_span(months: int) -> str:
@@ -102,7 +96,7 @@ def top_partners(con: duckdb.DuckDBPyConnection, year: int, top: int = 10) -> di
     keys = ("rank", "code", "name", "imports_bn", "change_bn", "yoy_pct", "share_pct", "balance_bn")
     partners = [dict(zip(keys, row, strict=True)) for row in rows]
     for partner in partners:
-        partner["name"] = display_name(partner["name"])
+        partner["name"] = title_name(partner["name"])
     months, imports, yoy, balance = con.execute(
         "SELECT months_covered, atp_imports_usd / 1e9, atp_imports_yoy_pct, atp_balance_usd / 1e9 "
         "FROM marts.fct_us_atp_year WHERE year = ?",
@@ -141,7 +135,7 @@ def top_sources_history(con: duckdb.DuckDBPyConnection, year: int, top: int = 10
         "ORDER BY year DESC LIMIT 1"
     ).fetchone()
     series = [
-        {"code": code, "name": display_name(name), "values": [values.get((code, y)) for y in years]}
+        {"code": code, "name": title_name(name), "values": [values.get((code, y)) for y in years]}
         for code, name in leaders
     ]
     return {"years": years, "series": series, "left_out": partial}
@@ -165,7 +159,7 @@ def import_shares(con: duckdb.DuckDBPyConnection) -> dict:
     for code, fallback in SHARE_PARTNERS:
         names = [shares[code, y][0] for y, _ in years if (code, y) in shares]
         values = [(shares.get((code, y)) or (None, None))[1] or 0.0 for y, _ in years]
-        series.append({"name": display_name(names[-1]) if names else fallback, "values": values})
+        series.append({"name": title_name(names[-1]) if names else fallback, "values": values})
     # The rest is what the three leave of the U.S. total (the total row, not the sum of countries).
     rest = [100.0 - sum(s["values"][i] for s in series) for i in range(len(years))]
     series.append({"name": "Rest of world", "values": rest})
@@ -197,7 +191,7 @@ def group_mix(con: duckdb.DuckDBPyConnection, year: int, top: int = 5) -> dict:
         partners.append(
             {
                 "code": code,
-                "name": display_name(name),
+                "name": title_name(name),
                 "total_bn": total,
                 "values_bn": [value for value, _ in mix],
                 "shares_pct": [share or 0.0 for _, share in mix],
@@ -222,7 +216,7 @@ def balances(con: duckdb.DuckDBPyConnection, year: int, top: int = 10) -> list[d
     return [
         {
             "code": code,
-            "name": display_name(name),
+            "name": title_name(name),
             "balance_bn": balance,
             "exports_bn": exports,
             "imports_bn": imports,
@@ -267,7 +261,7 @@ def year_to_date(con: duckdb.DuckDBPyConnection, top: int = 10) -> dict | None:
     partners = [
         {
             "code": code,
-            "name": display_name(name),
+            "name": title_name(name),
             "current_bn": current,
             "prior_bn": prior if prior_loaded else None,
             "yoy_pct": _yoy(current, prior) if prior_loaded else None,
@@ -288,19 +282,6 @@ def year_to_date(con: duckdb.DuckDBPyConnection, top: int = 10) -> dict | None:
         "partners": partners,
         "us": {"current_bn": current, "prior_bn": prior, "yoy_pct": yoy},
     }
-
-
-def has_marts(con: duckdb.DuckDBPyConnection) -> bool:
-    return all(
-        _has_table(con, "marts", table)
-        for table in (
-            "fct_atp_partner_year",
-            "fct_us_atp_year",
-            "fct_atp_partner_category_year",
-            "fct_atp_trade_monthly",
-            "dim_atp_category",
-        )
-    )
 
 
 def _yoy(current: float, prior: float) -> float | None:

@@ -19,8 +19,10 @@ import duckdb
 import numpy as np
 import pytest
 
+from ingest.errors import WarehouseError
 from orchestration.analyst import charts
-from orchestration.analyst.html_report import SOURCE, HtmlReportError, write_html_report
+from orchestration.analyst.html_report import SOURCE, write_html_report
+from orchestration.analyst.queries import AnalystError
 
 CHART_IDS = ["chart-history", "chart-shares", "chart-mix", "chart-balance", "chart-ytd"]
 CHROMIUM_FLAGS = [
@@ -105,11 +107,11 @@ def test_the_page_is_self_contained(report):
 
 
 def test_missing_or_empty_published_copy_is_an_actionable_error(tmp_path):
-    with pytest.raises(HtmlReportError, match="no published warehouse"):
+    with pytest.raises(WarehouseError, match="no warehouse at .*nothing.duckdb: run `make run`"):
         write_html_report(tmp_path / "nothing.duckdb", tmp_path / "out")
     empty = tmp_path / "empty.duckdb"
     duckdb.connect(str(empty)).close()
-    with pytest.raises(HtmlReportError, match="has no marts"):
+    with pytest.raises(AnalystError, match="empty.duckdb has no marts: run `make run`"):
         write_html_report(empty, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 

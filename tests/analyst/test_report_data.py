@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 from orchestration.analyst import report_data as rd
+from orchestration.analyst.formats import title_name
 
 approx = pytest.approx
 
@@ -29,13 +30,13 @@ def con(published):
 
 
 def test_display_names_are_title_cased_keeping_commas_and_hyphens():
-    assert rd.display_name("MEXICO") == "Mexico"
-    assert rd.display_name("KOREA, SOUTH") == "Korea, South"
-    assert rd.display_name("GUINEA-BISSAU") == "Guinea-Bissau"
-    assert rd.display_name("BOSNIA AND HERZEGOVINA") == "Bosnia and Herzegovina"
-    assert rd.display_name("CONGO (KINSHASA)") == "Congo (Kinshasa)"
-    assert rd.display_name("THE BAHAMAS") == "The Bahamas"
-    assert rd.display_name("Taiwan") == "Taiwan"  # already mixed case: left alone
+    assert title_name("MEXICO") == "Mexico"
+    assert title_name("KOREA, SOUTH") == "Korea, South"
+    assert title_name("GUINEA-BISSAU") == "Guinea-Bissau"
+    assert title_name("BOSNIA AND HERZEGOVINA") == "Bosnia and Herzegovina"
+    assert title_name("CONGO (KINSHASA)") == "Congo (Kinshasa)"
+    assert title_name("THE BAHAMAS") == "The Bahamas"
+    assert title_name("Taiwan") == "Taiwan"  # already mixed case: left alone
 
 
 def test_month_span():
