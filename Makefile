@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 DBT_MANIFEST := dbt_project/target/manifest.json
+# The warehouse as the Python side resolves ATP_WAREHOUSE: absolute, from this directory.
+WAREHOUSE = $(abspath $(or $(ATP_WAREHOUSE),data/warehouse.duckdb))
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
 .PHONY: install prepare run refresh rebuild test lint dev daemon docs bench clean
@@ -19,10 +21,13 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 # dbt's manifest, which the Dagster definitions load; rebuilt when a model, test or seed changes.
+# Parsed with the warehouse path the run will use: the path is part of dbt's profile, and the
+# first build can then reuse this parse (dagster-dbt copies partial_parse.msgpack) instead of
+# parsing the project again.
 prepare: $(DBT_MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
 $(DBT_MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
-	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
+	cd dbt_project && ATP_WAREHOUSE=$(WAREHOUSE) ../$(BIN)/dbt parse --quiet --profiles-dir .
 	@touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
@@ -56,7 +61,7 @@ daemon: install prepare
 # dbt's documentation site as one static page (every mart, column and test), from the working
 # warehouse's catalog: open data/docs/static_index.html in a browser.
 docs: install prepare
-	cd dbt_project && ATP_WAREHOUSE=$(abspath $(or $(ATP_WAREHOUSE),data/warehouse.duckdb)) \
+	cd dbt_project && ATP_WAREHOUSE=$(WAREHOUSE) \
 		../$(BIN)/dbt docs generate --static --profiles-dir . --target-path $(CURDIR)/data/docs
 	@echo "Open $(CURDIR)/data/docs/static_index.html"
 
