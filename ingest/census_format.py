@@ -34,10 +34,7 @@ class CensusTable:
     rows: list[tuple[str, ...]]
     # Where each column sits in the response's header (0-based), for loading the body itself.
     header_positions: tuple[int, ...]
-
-    @property
-    def months(self) -> list[str]:
-        return sorted({row[-1] for row in self.rows})
+    months: list[str]  # the months present, 'YYYY-MM', in order
 
 
 def requested_variables(flow: str) -> list[str]:
@@ -95,7 +92,12 @@ def table_from_json(data: object, flow: str, year: int) -> CensusTable:
             raw = ["" if cell is None else cell for cell in raw]
         row = pick(raw)
         code, name, hitech, description, value, month = row
-        if not all(type(cell) is str for cell in (code, name, hitech, description)):
+        if not (
+            type(code) is str
+            and type(name) is str
+            and type(hitech) is str
+            and type(description) is str
+        ):
             raise CensusResponseError(
                 f"{where}: row {number} has a code or name that is not a string."
             )
@@ -116,7 +118,12 @@ def table_from_json(data: object, flow: str, year: int) -> CensusTable:
         seen.add(key)
         rows.append(row)
     return CensusTable(
-        flow=flow, year=year, columns=tuple(wanted), rows=rows, header_positions=positions
+        flow=flow,
+        year=year,
+        columns=tuple(wanted),
+        rows=rows,
+        header_positions=positions,
+        months=sorted({month for _, _, month in seen}),
     )
 
 
