@@ -5,8 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 DBT_MANIFEST := dbt_project/target/manifest.json
-# The warehouse as the Python side resolves ATP_WAREHOUSE: absolute, from this directory.
-WAREHOUSE = $(abspath $(or $(ATP_WAREHOUSE),data/warehouse.duckdb))
+# Exports ATP_WAREHOUSE as the Python side resolves it (absolute, from this directory), for the
+# dbt commands below that run in dbt_project/.
+RESOLVE_WAREHOUSE = export ATP_WAREHOUSE="$$($(BIN)/python -c \
+	'from ingest.settings import warehouse_path; print(warehouse_path())')"
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
 .PHONY: install prepare run refresh rebuild test lint dev daemon docs bench clean
@@ -27,7 +29,7 @@ $(VENV)/.installed: pyproject.toml
 prepare: $(DBT_MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
 $(DBT_MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
-	cd dbt_project && ATP_WAREHOUSE=$(WAREHOUSE) ../$(BIN)/dbt parse --quiet --profiles-dir .
+	$(RESOLVE_WAREHOUSE) && cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
 	@touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
@@ -61,7 +63,7 @@ daemon: install prepare
 # dbt's documentation site as one static page (every mart, column and test), from the working
 # warehouse's catalog: open data/docs/static_index.html in a browser.
 docs: install prepare
-	cd dbt_project && ATP_WAREHOUSE=$(WAREHOUSE) \
+	$(RESOLVE_WAREHOUSE) && cd dbt_project && \
 		../$(BIN)/dbt docs generate --static --profiles-dir . --target-path $(CURDIR)/data/docs
 	@echo "Open $(CURDIR)/data/docs/static_index.html"
 

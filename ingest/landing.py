@@ -72,7 +72,13 @@ def land(landing_dir: Path, fetch: Fetch) -> LandedFile:
         "file": path.name,
     }
     previous = newest_landed(landing_dir, fetch.flow, fetch.year)
-    if previous is not None and previous.manifest["sha256"] == manifest["sha256"]:
+    # Reuse the previous file only if its bytes on disk are still what its manifest says: the
+    # warehouse loads the landed file, so a damaged one must not stand in for this response.
+    if (
+        previous is not None
+        and previous.manifest["sha256"] == manifest["sha256"]
+        and _sha256_of(previous.path) == manifest["sha256"]
+    ):
         path = previous.path
         manifest["file"] = path.name
     else:
@@ -80,6 +86,13 @@ def land(landing_dir: Path, fetch: Fetch) -> LandedFile:
     manifest_path = folder / f"{fetch.flow}_{fetch.year}_{stamp}{MANIFEST_SUFFIX}"
     _write_new(manifest_path, json.dumps(manifest, indent=2).encode())
     return LandedFile(path=path, manifest=manifest)
+
+
+def _sha256_of(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def landed_files(landing_dir: Path, flow: str, year: int) -> list[LandedFile]:

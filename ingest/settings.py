@@ -50,8 +50,8 @@ class Settings:
         return cls(
             base_url=(env.get("CENSUS_API_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
             api_key=(env.get("CENSUS_API_KEY") or "").strip() or None,
-            warehouse=_path(env.get("ATP_WAREHOUSE") or DEFAULT_WAREHOUSE),
-            landing_dir=_path(env.get("ATP_LANDING_DIR") or DEFAULT_LANDING_DIR),
+            warehouse=warehouse_path(env),
+            landing_dir=_landing_dir(env.get("ATP_LANDING_DIR") or DEFAULT_LANDING_DIR),
             start_year=_start_year(env.get("ATP_START_YEAR")),
             published=_path(env.get("ATP_PUBLISHED") or DEFAULT_PUBLISHED),
             report_dir=_path(env.get("ATP_REPORT_DIR") or DEFAULT_REPORT_DIR),
@@ -74,9 +74,27 @@ class Settings:
         return list(range(self.start_year, (today or date.today()).year + 1))
 
 
+def warehouse_path(env: Mapping[str, str] | None = None) -> Path:
+    """ATP_WAREHOUSE as every command resolves it (`make prepare` hands it to dbt)."""
+    env = os.environ if env is None else env
+    return _path(env.get("ATP_WAREHOUSE") or DEFAULT_WAREHOUSE)
+
+
 def _path(value: str) -> Path:
     # Absolute, so that dbt (which runs in dbt_project/) and Python agree on the same file.
     return Path(value).expanduser().resolve()
+
+
+def _landing_dir(value: str) -> Path:
+    path = _path(value)
+    # DuckDB reads landed files by name, and its file names are patterns: *, ? and [ would match
+    # other files.
+    if any(char in str(path) for char in "*?["):
+        raise ConfigError(
+            f"ATP_LANDING_DIR={value!r}: the landing zone's path must not contain *, ? or [ "
+            "(DuckDB reads the landed files by a name that may be a pattern). Choose another folder."
+        )
+    return path
 
 
 def _start_year(value: str | None) -> int:

@@ -19,7 +19,7 @@ from ingest.errors import WarehouseBusyError, WarehouseError
 RAW_SCHEMA = "raw"
 # DuckDB caches up to 80% of RAM by default; the partitions we load are a few MB, so a cap keeps
 # the pipeline process small on a shared machine (DuckDB spills to disk beyond it).
-DUCKDB_CONFIG = {"memory_limit": "128MB"}
+DUCKDB_CONFIG = {"memory_limit": "256MB"}
 
 
 def raw_table(flow: str) -> str:
@@ -138,11 +138,11 @@ def _insert_body(
     landing_file: str,
 ) -> None:
     # The body is the API's JSON array of rows, header first; a missing cell may be null, which
-    # the parse reads as "" (as does this).
+    # the parse reads as "" (as does this). Landing paths hold no glob characters (settings.py
+    # refuses them), so read_json reads exactly this file.
     cells = ", ".join(f"coalesce(cells[{position + 1}], '')" for position in table.header_positions)
     columns = ", ".join(f'"{name}"' for name in table.columns)
-    inserted = con.execute(
-        f"""
+    query = f"""
         INSERT INTO {target} ({columns}, year, _fetched_at, _landing_file)
         SELECT {cells}, ?, ?::TIMESTAMP, ?
         FROM (
@@ -150,9 +150,17 @@ def _insert_body(
             FROM read_json(?, format = 'unstructured', records = false,
                            columns = {{'json': 'VARCHAR[][]'}}, maximum_object_size = ?)
         )
-        """,
-        [table.year, fetched_at, landing_file, str(body), max(body.stat().st_size, 1 << 24)],
-    ).fetchall()[0][0]
+    """
+    size = max(body.stat().st_size, 1 << 24)
+    try:
+        inserted = con.execute(
+            query, [table.year, fetched_at, landing_file, str(body), size]
+        ).fetchall()[0][0]
+    except duckdb.Error as exc:
+        raise WarehouseError(
+            f"DuckDB could not load {body}: {exc}. Nothing was loaded for {table.flow} "
+            f"{table.year}; the rows stored before are unchanged."
+        ) from None
     if inserted != len(table.rows):
         raise WarehouseError(
             f"{body} gave {inserted} rows to DuckDB but {len(table.rows)} when validated; "

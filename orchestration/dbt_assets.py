@@ -40,7 +40,10 @@ class AtpDbtCliResource(DbtCliResource):
     @cached_property
     def _cli_version(self) -> version.Version:
         # dagster-dbt learns the dbt version by running `dbt --version` before every invocation,
-        # about 2 s of imports per run. dbt-core is installed in this environment; ask it directly.
+        # about 2 s of imports per run. When the executable is the dbt installed beside this
+        # Python, ask its package directly.
+        if Path(self.dbt_executable).parent != Path(sys.executable).parent:
+            return super()._cli_version
         return version.parse(importlib.metadata.version("dbt-core"))
 
     def _initialize_dbt_core_adapter(self, args):

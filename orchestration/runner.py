@@ -9,7 +9,9 @@ from __future__ import annotations
 import gc
 import logging
 import os
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import dagster as dg
 from dagster._core.storage.tags import (
@@ -49,12 +51,7 @@ def run_pipeline(
         raise ValueError(f"years must be consecutive, got {years}")
     verb = "fetching from the Census API" if source == "api" else "reloading from the landing zone"
     out(f"Raw partitions {years[0]}..{years[-1]} ({verb}) into {settings.warehouse}")
-    # Dagster's documented switch for single-run backfills: one "planned" event per asset for the
-    # whole year range, not one per asset and year (23 x 14 SQLite writes, ~3 s of a full run).
-    # Its trade-off: the years of a failed run show as missing rather than failed in the UI's
-    # partition bar; the run itself, and `atp run`, still name the years that failed.
-    os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
-    with _progress_to(out):
+    with _progress_to(out), _one_planned_event_per_asset():
         result = defs.resolve_job_def(PIPELINE_JOB).execute_in_process(
             instance=instance or _instance(),
             tags={
@@ -73,16 +70,40 @@ def run_pipeline(
 def _definitions() -> dg.Definitions:
     """The code location, imported only when a run needs it (it loads dbt's manifest).
 
-    Its imports leave ~300,000 long-lived objects. They load with the garbage collector off and
-    are then frozen, so that it does not scan them again and again while they load, during the
-    run (the partition loads allocate a lot) and at exit: about 1 s of CPU per run."""
+    Its imports leave ~300,000 long-lived objects. The first time, they load with the garbage
+    collector off and are then frozen, so that it does not scan them again and again while they
+    load, during the run (the partition loads allocate a lot) and at exit: about 1 s of CPU."""
+    if "orchestration.definitions" in sys.modules:
+        from orchestration.definitions import defs
+
+        return defs
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
         from orchestration.definitions import defs
     finally:
         gc.freeze()
-        gc.enable()
+        if was_enabled:
+            gc.enable()
     return defs
+
+
+@contextmanager
+def _one_planned_event_per_asset() -> Iterator[None]:
+    """Dagster's documented switch for single-run backfills: one "planned" event per asset for
+    the whole year range, not one per asset and year (23 x 14 SQLite writes, ~3 s of a full run).
+    Its trade-off: the years of a failed run show as missing rather than failed in the UI's
+    partition bar; the run itself, and `atp run`, still name the years that failed."""
+    name = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
+    before = os.environ.get(name)
+    os.environ[name] = "true"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = before
 
 
 def report(result: dg.ExecuteInProcessResult, out: Callable[[str], None]) -> int:

@@ -658,6 +658,15 @@ def test_cached_bodies_are_served_again_but_not_across_a_dataset_swap_or_a_fault
         first = call(api, "imports", query)
         again = call(api, "imports", query, key="another-key-" + "x" * 28)
         assert again.content == first.content and first.status_code == 200
+        # Predicate columns are appended in the order sent: the cache must not mix them up.
+        one = call(
+            api, "imports", [("get", IMP_GET), ("time", query["time"]), ("CTY_CODE", "2010")]
+        )
+        two = call(
+            api, "imports", [("CTY_CODE", "2010"), ("get", IMP_GET), ("time", query["time"])]
+        )
+        assert one.json()[0][-2:] == ["time", "CTY_CODE"]
+        assert two.json()[0][-2:] == ["CTY_CODE", "time"]
         api.script("500")
         assert call(api, "imports", query).status_code == 500
         api.dataset = revised_fixture_dataset()

@@ -202,10 +202,11 @@ def title_name(name: str) -> str:
     if not name.isupper():
         return name
     # Split keeping the separators (", ", "-", " ("), capitalise each word; small words stay
-    # lower case unless they start the name.
+    # lower case unless they start the name or follow a comma ("BAHAMAS, THE" -> "Bahamas, The").
     words = re.split(r"(\W+)", name.lower())
     return "".join(
-        w[:1].upper() + w[1:] if i == 0 or w not in _SMALL_WORDS else w for i, w in enumerate(words)
+        w[:1].upper() + w[1:] if i == 0 or w not in _SMALL_WORDS or "," in words[i - 1] else w
+        for i, w in enumerate(words)
     )
 
 

@@ -36,6 +36,9 @@ def test_display_names_are_title_cased_keeping_commas_and_hyphens():
     assert title_name("BOSNIA AND HERZEGOVINA") == "Bosnia and Herzegovina"
     assert title_name("CONGO (KINSHASA)") == "Congo (Kinshasa)"
     assert title_name("THE BAHAMAS") == "The Bahamas"
+    assert title_name("BAHAMAS, THE") == "Bahamas, The"
+    assert title_name("CONGO, DEMOCRATIC REPUBLIC OF THE") == "Congo, Democratic Republic of the"
+    assert title_name("ISLE OF MAN") == "Isle of Man"
     assert title_name("Taiwan") == "Taiwan"  # already mixed case: left alone
 
 

@@ -314,7 +314,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(rec, api._key_redirect("missing key"))
         if api.valid_keys is not None and key not in api.valid_keys:
             return self._send(rec, api._key_redirect("invalid key"))
-        cache_key = (api.dataset, flow, tuple(sorted(p for p in rec.query if p[0] != "key")))
+        # The query as sent, in order: the order of `get` and predicate columns shapes the answer.
+        cache_key = (api.dataset, flow, tuple(p for p in rec.query if p[0] != "key"))
         if fault is None and api._body_cache is not None and cache_key in api._body_cache:
             return self._send(rec, api._body_cache[cache_key])
         try:

@@ -164,3 +164,8 @@ def test_a_200_that_is_not_the_expected_table_is_a_clear_error(client, fake_api,
     with pytest.raises(CensusResponseError, match=message):
         census.fetch_year("imports", 2024)
     assert fake_api.request_count == 1 and sleeps == []
+
+
+def test_a_landing_dir_with_pattern_characters_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match=r"ATP_LANDING_DIR=.*must not contain \*, \? or \["):
+        Settings.from_env({"ATP_LANDING_DIR": str(tmp_path / "land?ng")})

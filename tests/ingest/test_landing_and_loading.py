@@ -14,7 +14,7 @@ import pytest
 
 from ingest import warehouse
 from ingest.census_format import parse_table
-from ingest.errors import CensusResponseError, LandingError, WarehouseBusyError
+from ingest.errors import CensusResponseError, LandingError, WarehouseBusyError, WarehouseError
 from ingest.landing import land, landed_files, newest_landed
 from ingest.partitions import fetch_and_load, reload_from_landing
 from tests.conftest import SENTINEL_KEY
@@ -195,3 +195,35 @@ def test_a_body_loads_by_header_name_with_null_cells_as_empty(tmp_path):
         ("2010", "MEXICO", "01", "BIOTECHNOLOGY", "100", "2025-01", 2025),
     ]
     assert stored == sorted((*row, 2025) for row in table.rows)  # what the parse validated
+
+
+def test_a_damaged_landed_file_is_not_reused_for_an_identical_fetch(env, client):
+    census, _ = client
+    fetch_and_load(env, "imports", 2025, census)
+    before = raw_rows(env)
+    damaged = newest_landed(env.landing_dir, "imports", 2025).path
+    damaged.write_bytes(damaged.read_bytes().replace(b'"2025-01"', b'"2025-02"', 1))
+    env.warehouse.unlink()  # a new warehouse that has not seen the first vintage
+    result = fetch_and_load(env, "imports", 2025, census)
+    assert result.landing_file != damaged.relative_to(env.landing_dir).as_posix()
+    assert raw_rows(env) == before  # the response, not the damaged file
+
+
+def test_a_body_duckdb_cannot_read_is_a_warehouse_error_for_that_year(tmp_path):
+    body = tmp_path / "body.json"
+    body.write_text(
+        json.dumps(
+            [
+                ["CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC", "GEN_VAL_MO", "time"],
+                ["2010", "MEXICO", "01", "BIO", "1", "2025-01"],
+            ]
+        )
+    )
+    table = parse_table(body.read_bytes(), "imports", 2025)
+    body.write_text("[not json")  # changed after validation
+    with warehouse.writer(tmp_path / "warehouse.duckdb") as con:
+        with pytest.raises(WarehouseError, match="DuckDB could not load .*body.json.*unchanged"):
+            warehouse.load_partition(
+                con, table, body, fetched_at=datetime.now(UTC), landing_file="imports/body.json"
+            )
+        assert con.execute("SELECT count(*) FROM raw.census_hitech_imports").fetchall() == [(0,)]
