@@ -19,7 +19,7 @@ from ingest.errors import WarehouseBusyError, WarehouseError
 RAW_SCHEMA = "raw"
 # DuckDB caches up to 80% of RAM by default; the partitions we load are a few MB, so a cap keeps
 # the pipeline process small on a shared machine (DuckDB spills to disk beyond it).
-DUCKDB_CONFIG = {"memory_limit": "256MB"}
+DUCKDB_CONFIG = {"memory_limit": "128MB"}
 
 
 def raw_table(flow: str) -> str:
@@ -137,24 +137,24 @@ def _insert_body(
     fetched_at: datetime,
     landing_file: str,
 ) -> None:
-    # The body is the API's JSON array of rows, header first; a missing cell may be null, which
-    # the parse reads as "" (as does this). Landing paths hold no glob characters (settings.py
-    # refuses them), so read_json reads exactly this file.
-    cells = ", ".join(f"coalesce(cells[{position + 1}], '')" for position in table.header_positions)
+    # The body is the API's JSON array of rows, header first. DuckDB streams it one row at a time
+    # and skips the header by its value cell, which in every data row is a whole number (the
+    # parse checked that). A missing cell may be null, which the parse reads as "" (as does
+    # this). Landing paths hold no glob characters (settings.py refuses them), so read_json reads
+    # exactly this file.
+    cells = ", ".join(f"coalesce(json[{position + 1}], '')" for position in table.header_positions)
     columns = ", ".join(f'"{name}"' for name in table.columns)
+    value_column = VALUE_COLUMN[table.flow]
+    value_cell = f"json[{table.header_positions[table.columns.index(value_column)] + 1}]"
     query = f"""
         INSERT INTO {target} ({columns}, year, _fetched_at, _landing_file)
         SELECT {cells}, ?, ?::TIMESTAMP, ?
-        FROM (
-            SELECT unnest(json[2:]) AS cells
-            FROM read_json(?, format = 'unstructured', records = false,
-                           columns = {{'json': 'VARCHAR[][]'}}, maximum_object_size = ?)
-        )
+        FROM read_json(?, format = 'array', records = false, columns = {{'json': 'VARCHAR[]'}})
+        WHERE {value_cell} IS DISTINCT FROM ?
     """
-    size = max(body.stat().st_size, 1 << 24)
     try:
         inserted = con.execute(
-            query, [table.year, fetched_at, landing_file, str(body), size]
+            query, [table.year, fetched_at, landing_file, str(body), value_column]
         ).fetchall()[0][0]
     except duckdb.Error as exc:
         raise WarehouseError(

@@ -227,3 +227,35 @@ def test_a_body_duckdb_cannot_read_is_a_warehouse_error_for_that_year(tmp_path):
                 con, table, body, fetched_at=datetime.now(UTC), landing_file="imports/body.json"
             )
         assert con.execute("SELECT count(*) FROM raw.census_hitech_imports").fetchall() == [(0,)]
+
+
+def test_a_body_many_times_the_real_size_loads_within_the_memory_cap(tmp_path):
+    # Real flow-years are ~3 MB; DuckDB reads the body a row at a time, so 7x that fits easily
+    # in the loader's memory cap (ingest.warehouse.DUCKDB_CONFIG).
+    header = ["CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC", "GEN_VAL_MO", "time"]
+    rows = [
+        [
+            str(code),
+            f"COUNTRY {code}",
+            f"{h:02d}",
+            f"GROUP [{h:02d}]",
+            str(code * h),
+            f"2025-{m:02d}",
+        ]
+        for code in range(1000, 3400)
+        for h in range(12)
+        for m in range(1, 13)
+    ]
+    body = tmp_path / "body.json"
+    body.write_text(json.dumps([header, *rows]))
+    assert body.stat().st_size > 20 * 2**20
+    table = parse_table(body.read_bytes(), "imports", 2025)
+    with warehouse.writer(tmp_path / "warehouse.duckdb") as con:
+        loaded = warehouse.load_partition(
+            con, table, body, fetched_at=datetime.now(UTC), landing_file="imports/body.json"
+        )
+        total = con.execute(
+            'SELECT count(*), sum("GEN_VAL_MO"::BIGINT) FROM raw.census_hitech_imports'
+        ).fetchall()
+    assert loaded == len(rows) == 345_600
+    assert total == [(345_600, 12 * sum(code * h for code in range(1000, 3400) for h in range(12)))]
