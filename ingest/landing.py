@@ -37,6 +37,11 @@ class LandedFile:
 
     def read_table(self) -> CensusTable:
         """Read the file back, check it against its manifest's checksum, and parse it."""
+        body = self.read_checked()
+        return parse_table(body, self.manifest["flow"], int(self.manifest["year"]))
+
+    def read_checked(self) -> bytes:
+        """The file's bytes, once checked against its manifest's checksum."""
         try:
             body = self.path.read_bytes()
         except OSError as exc:
@@ -46,7 +51,7 @@ class LandedFile:
                 f"landed file {self.path} does not match the sha256 in its manifest: it was changed "
                 "or damaged after landing. Remove it and its manifest, then fetch again (make run)."
             )
-        return parse_table(body, self.manifest["flow"], int(self.manifest["year"]))
+        return body
 
 
 def land(landing_dir: Path, fetch: Fetch) -> LandedFile:
@@ -77,7 +82,7 @@ def land(landing_dir: Path, fetch: Fetch) -> LandedFile:
     if (
         previous is not None
         and previous.manifest["sha256"] == manifest["sha256"]
-        and _sha256_of(previous.path) == manifest["sha256"]
+        and _intact(previous)
     ):
         path = previous.path
         manifest["file"] = path.name
@@ -88,11 +93,12 @@ def land(landing_dir: Path, fetch: Fetch) -> LandedFile:
     return LandedFile(path=path, manifest=manifest)
 
 
-def _sha256_of(path: Path) -> str | None:
+def _intact(landed: LandedFile) -> bool:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
+        landed.read_checked()
+    except LandingError:
+        return False
+    return True
 
 
 def landed_files(landing_dir: Path, flow: str, year: int) -> list[LandedFile]:

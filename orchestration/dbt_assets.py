@@ -16,6 +16,8 @@ from ingest.settings import Settings
 from orchestration.mart_metadata import mart_metadata
 from orchestration.raw_assets import DUCKDB_POOL
 
+# The dbt installed with this Python (the project's venv).
+DBT_BESIDE_PYTHON = Path(sys.executable).parent / "dbt"
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -42,7 +44,7 @@ class AtpDbtCliResource(DbtCliResource):
         # dagster-dbt learns the dbt version by running `dbt --version` before every invocation,
         # about 2 s of imports per run. When the executable is the dbt installed beside this
         # Python, ask its package directly.
-        if Path(self.dbt_executable).parent != Path(sys.executable).parent:
+        if Path(self.dbt_executable) != DBT_BESIDE_PYTHON:
             return super()._cli_version
         return version.parse(importlib.metadata.version("dbt-core"))
 
@@ -56,8 +58,10 @@ class AtpDbtCliResource(DbtCliResource):
 
 def dbt_resource() -> DbtCliResource:
     # Prefer the dbt installed beside this Python (the project's venv), even when it is not on PATH.
-    beside = Path(sys.executable).parent / "dbt"
-    executable = str(beside) if beside.exists() else shutil.which("dbt") or "dbt"
+    if DBT_BESIDE_PYTHON.exists():
+        executable = str(DBT_BESIDE_PYTHON)
+    else:
+        executable = shutil.which("dbt") or "dbt"
     return AtpDbtCliResource(project_dir=dbt_project, dbt_executable=executable)
 
 
