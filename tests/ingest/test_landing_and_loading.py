@@ -170,6 +170,19 @@ def test_a_warehouse_held_by_another_process_is_reported_busy(env, client):
     assert fetch_and_load(env, "imports", 2024, census).status == "loaded"
 
 
+def _landed_body(tmp_path, header, rows):
+    """An imports 2025 response body written to a file, and its validated parse."""
+    body = tmp_path / "body.json"
+    body.write_text(json.dumps([header, *rows]))
+    return body, parse_table(body.read_bytes(), "imports", 2025)
+
+
+def _load_body(con, table, body):
+    return warehouse.load_partition(
+        con, table, body, fetched_at=datetime.now(UTC), landing_file="imports/body.json"
+    )
+
+
 def test_a_body_loads_by_header_name_with_null_cells_as_empty(tmp_path):
     # Columns in another order, an appended predicate column repeating a name, a null cell: the
     # loader reads the body by the validated header positions, as the parse does.
@@ -178,13 +191,9 @@ def test_a_body_loads_by_header_name_with_null_cells_as_empty(tmp_path):
         ["01", "MEXICO", "100", "2010", "BIOTECHNOLOGY", "2025-01", "2010"],
         ["02", None, "7", "2010", "LIFE SCIENCE", "2025-02", "2010"],
     ]
-    body = tmp_path / "body.json"
-    body.write_text(json.dumps([header, *rows]))
-    table = parse_table(body.read_bytes(), "imports", 2025)
+    body, table = _landed_body(tmp_path, header, rows)
     with warehouse.writer(tmp_path / "warehouse.duckdb") as con:
-        loaded = warehouse.load_partition(
-            con, table, body, fetched_at=datetime.now(UTC), landing_file="imports/body.json"
-        )
+        loaded = _load_body(con, table, body)
         stored = con.execute(
             'SELECT "CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC", "GEN_VAL_MO", "time", year '
             "FROM raw.census_hitech_imports ORDER BY ALL"
@@ -210,22 +219,12 @@ def test_a_damaged_landed_file_is_not_reused_for_an_identical_fetch(env, client)
 
 
 def test_a_body_duckdb_cannot_read_is_a_warehouse_error_for_that_year(tmp_path):
-    body = tmp_path / "body.json"
-    body.write_text(
-        json.dumps(
-            [
-                ["CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC", "GEN_VAL_MO", "time"],
-                ["2010", "MEXICO", "01", "BIO", "1", "2025-01"],
-            ]
-        )
-    )
-    table = parse_table(body.read_bytes(), "imports", 2025)
+    header = ["CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC", "GEN_VAL_MO", "time"]
+    body, table = _landed_body(tmp_path, header, [["2010", "MEXICO", "01", "BIO", "1", "2025-01"]])
     body.write_text("[not json")  # changed after validation
     with warehouse.writer(tmp_path / "warehouse.duckdb") as con:
         with pytest.raises(WarehouseError, match="DuckDB could not load .*body.json.*unchanged"):
-            warehouse.load_partition(
-                con, table, body, fetched_at=datetime.now(UTC), landing_file="imports/body.json"
-            )
+            _load_body(con, table, body)
         assert con.execute("SELECT count(*) FROM raw.census_hitech_imports").fetchall() == [(0,)]
 
 
@@ -246,14 +245,10 @@ def test_a_body_many_times_the_real_size_loads_within_the_memory_cap(tmp_path):
         for h in range(12)
         for m in range(1, 13)
     ]
-    body = tmp_path / "body.json"
-    body.write_text(json.dumps([header, *rows]))
+    body, table = _landed_body(tmp_path, header, rows)
     assert body.stat().st_size > 20 * 2**20
-    table = parse_table(body.read_bytes(), "imports", 2025)
     with warehouse.writer(tmp_path / "warehouse.duckdb") as con:
-        loaded = warehouse.load_partition(
-            con, table, body, fetched_at=datetime.now(UTC), landing_file="imports/body.json"
-        )
+        loaded = _load_body(con, table, body)
         total = con.execute(
             'SELECT count(*), sum("GEN_VAL_MO"::BIGINT) FROM raw.census_hitech_imports'
         ).fetchall()
