@@ -590,7 +590,9 @@ def machine() -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=2, help="repetitions of full run + the two refreshes (2)")
+    parser.add_argument(
+        "--runs", type=int, default=2, help="repetitions of full run + the two refreshes (2)"
+    )
     parser.add_argument("--report-runs", type=int, default=3, help="repetitions of report (3)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directories")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
