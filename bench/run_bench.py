@@ -55,9 +55,10 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 
 # Targets from the issue (2-core machine, install excluded).
 MAX_REQUESTS_PER_PARTITION = 2
+FULL_RUN = "full run"
 REFRESH = "refresh 2 years"
 REFRESH_REVISED = "refresh 2 years, revised"
-TARGET_SECONDS = {"full run": 30.0, REFRESH: 10.0, REFRESH_REVISED: 10.0, "report": 1.0}
+TARGET_SECONDS = {FULL_RUN: 30.0, REFRESH: 10.0, REFRESH_REVISED: 10.0, "report": 1.0}
 TARGET_RSS_MB = 500.0
 
 
@@ -632,7 +633,7 @@ def _main(args, launcher: Launcher, log) -> int:
     log("Checking what ru_maxrss from os.wait4 covers ...")
     rusage_check = check_rusage(launcher)
 
-    measurements: dict[str, list[Measurement]] = {"full run": [], REFRESH: [], REFRESH_REVISED: []}
+    measurements: dict[str, list[Measurement]] = {FULL_RUN: [], REFRESH: [], REFRESH_REVISED: []}
     reports: list[Measurement] = []
     overhead = []
     workdirs = []
@@ -674,8 +675,9 @@ def _main(args, launcher: Launcher, log) -> int:
             env = make_env(workdir, api, start_year)
             log(f"Repetition {i} in {workdir}")
             prepare_dbt(env)
-            full = measure(launcher, api, "full run", [ATP, "run"], env, log, workdir)
-            measurements["full run"].append(full)
+            measurements[FULL_RUN].append(
+                measure(launcher, api, FULL_RUN, [ATP, "run"], env, log, workdir)
+            )
             refresh_cmd = [PYTHON, "-c", refresh_code]
             measurements[REFRESH].append(
                 measure(launcher, api, REFRESH, refresh_cmd, env, log, workdir)
@@ -712,11 +714,7 @@ def _main(args, launcher: Launcher, log) -> int:
                     )
 
     rows = [
-        summarize("full run", measurements["full run"], TARGET_SECONDS["full run"], True),
-        *(
-            summarize(name, measurements[name], TARGET_SECONDS[name], True)
-            for name in (REFRESH, REFRESH_REVISED)
-        ),
+        *(summarize(name, runs, TARGET_SECONDS[name], True) for name, runs in measurements.items()),
         summarize("report", reports, TARGET_SECONDS["report"], False),
     ]
     notes = [
