@@ -16,13 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
-
 from ingest.diskspace import ensure_free_space
 from ingest.errors import WarehouseError
-from ingest.warehouse import DUCKDB_CONFIG, connect
-
-PUBLISHED_SCHEMA = "marts"
+from ingest.warehouse import MARTS, connect, mart_tables, sql_string
 
 
 @dataclass(frozen=True)
@@ -36,14 +32,7 @@ class Publication:
 
 def publish(warehouse: Path, published: Path, *, min_free_mb: int = 0) -> Publication:
     with connect(warehouse, read_only=True) as con:
-        tables = [
-            row[0]
-            for row in con.execute(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY table_name",
-                [PUBLISHED_SCHEMA],
-            ).fetchall()
-        ]
+        tables = mart_tables(con)
     if not tables:
         raise WarehouseError(f"{warehouse} has no marts to publish: run `make run` first.")
     # The copy holds the marts only; the working file (raw, history, staging) is an upper bound.
@@ -70,18 +59,14 @@ def publish(warehouse: Path, published: Path, *, min_free_mb: int = 0) -> Public
 
 
 def _copy_marts(warehouse: Path, target: Path, tables: list[str], published_at: datetime):
-    con = duckdb.connect(str(target), config=DUCKDB_CONFIG)
-    try:
-        con.execute(f"ATTACH '{_sql_path(warehouse)}' AS working (READ_ONLY)")
-        con.execute(f"CREATE SCHEMA {PUBLISHED_SCHEMA}")
+    with connect(target) as con:
+        con.execute(f"ATTACH '{sql_string(str(warehouse))}' AS working (READ_ONLY)")
+        con.execute(f"CREATE SCHEMA {MARTS}")
         for table in tables:
-            con.execute(
-                f"CREATE TABLE {PUBLISHED_SCHEMA}.{table} AS "
-                f"SELECT * FROM working.{PUBLISHED_SCHEMA}.{table}"
-            )
+            con.execute(f"CREATE TABLE {MARTS}.{table} AS SELECT * FROM working.{MARTS}.{table}")
         newest = (
             con.execute(
-                f"SELECT strftime(max(month_start), '%Y-%m') FROM {PUBLISHED_SCHEMA}.fct_atp_trade_monthly"
+                f"SELECT strftime(max(month_start), '%Y-%m') FROM {MARTS}.fct_atp_trade_monthly"
             ).fetchall()[0][0]
             if "fct_atp_trade_monthly" in tables
             else None
@@ -94,13 +79,7 @@ def _copy_marts(warehouse: Path, target: Path, tables: list[str], published_at: 
         )
         con.execute("DETACH working")
         con.execute("CHECKPOINT")
-    finally:
-        con.close()
     return newest
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -17,6 +17,7 @@ from ingest.census_format import VALUE_COLUMN, CensusTable, check_flow
 from ingest.errors import WarehouseBusyError, WarehouseError
 
 RAW_SCHEMA = "raw"
+MARTS = "marts"  # dbt's marts schema, in the working warehouse and in the published copy
 # DuckDB caches up to 80% of RAM by default; the partitions we load are a few MB, so a cap keeps
 # the pipeline process small on a shared machine (DuckDB spills to disk beyond it).
 DUCKDB_CONFIG = {"memory_limit": "128MB"}
@@ -197,6 +198,24 @@ def stored_vintages(con: duckdb.DuckDBPyConnection, flow: str, year: int) -> set
         f"SELECT DISTINCT _landing_file FROM {history_table(flow)} WHERE year = ?", [year]
     ).fetchall()
     return {row[0] for row in rows}
+
+
+def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The tables of the marts schema, by name."""
+    return [
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY table_name",
+            [MARTS],
+        ).fetchall()
+    ]
+
+
+def sql_string(text: str) -> str:
+    """`text` inside a SQL string literal ('...'), for the statements that take no parameter
+    (ATTACH, COPY)."""
+    return text.replace("'", "''")
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:

@@ -8,21 +8,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from ingest.warehouse import connect
+from ingest.warehouse import MARTS, connect, mart_tables
 from orchestration.report import render_report, top_partners_data
-
-MARTS = "marts"
 
 
 def mart_metadata(warehouse: Path) -> dict[dg.AssetKey, dict]:
     found: dict[dg.AssetKey, dict] = {}
     with connect(warehouse, read_only=True) as con:
-        tables = [
-            row[0]
-            for row in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [MARTS]
-            ).fetchall()
-        ]
+        tables = mart_tables(con)
         columns = {
             (table, column)
             for table, column in con.execute(

@@ -19,10 +19,9 @@ from typing import Any
 import duckdb
 
 from ingest.errors import AtpError
-from ingest.warehouse import connect
+from ingest.warehouse import MARTS, connect, mart_tables, sql_string
 from orchestration.analyst.formats import one_line, title_name
 
-MARTS = "marts"
 REQUIRED_MARTS = ("fct_atp_partner_year", "fct_us_atp_year")
 FLOWS = ("imports", "exports")
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -42,14 +41,7 @@ def open_published(
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """The published copy, read-only, after checking that it holds the `required` marts."""
     with connect(path, read_only=True) as con:
-        found = {
-            row[0]
-            for row in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
-                [MARTS],
-            ).fetchall()
-        }
-        if not set(required) <= found:
+        if not set(required) <= set(mart_tables(con)):
             raise AnalystError(
                 f"{path} has no marts: run `make run` (or `make rebuild`) to build and publish them."
             )
@@ -406,17 +398,6 @@ class ExportedTable:
     columns: list[tuple[str, str]]  # (name, DuckDB type)
 
 
-def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [
-        row[0]
-        for row in con.execute(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY table_name",
-            [MARTS],
-        ).fetchall()
-    ]
-
-
 def export_marts(con: duckdb.DuckDBPyConnection, out: Path, fmt: str) -> list[ExportedTable]:
     """Every mart table to `out`/<table>.<fmt> (rows in a stable order). Each file is written
     beside its final name and renamed, so a failed export leaves no half-written file."""
@@ -439,15 +420,15 @@ def export_marts(con: duckdb.DuckDBPyConnection, out: Path, fmt: str) -> list[Ex
             [MARTS, table],
         ).fetchall()
         try:
-            con.execute(
+            # COPY answers with the number of rows it wrote.
+            rows = con.execute(
                 f'COPY (SELECT * FROM {MARTS}."{table}" ORDER BY ALL) '
-                f"TO '{_sql_text(str(partial))}' ({options})"
-            )
+                f"TO '{sql_string(str(partial))}' ({options})"
+            ).fetchall()[0][0]
             os.replace(partial, target)
         except (duckdb.Error, OSError) as exc:
             partial.unlink(missing_ok=True)
             raise AnalystError(f"cannot write {target}: {one_line(exc)}") from None
-        rows = con.execute(f'SELECT count(*) FROM {MARTS}."{table}"').fetchall()[0][0]
         exported.append(ExportedTable(table, target, rows, list(columns)))
     if not exported:
         raise AnalystError("the published warehouse has no mart tables to export.")
@@ -540,10 +521,6 @@ def _listing(labels: list[str], limit: int = 10) -> str:
 
 def _strip_code(description: str) -> str:
     return re.sub(r"\s*\[\d+\]\s*$", "", description)
-
-
-def _sql_text(text: str) -> str:
-    return text.replace("'", "''")
 
 
 def _flat(text: str | None) -> str:
