@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from ingest.warehouse import MARTS, connect, mart_tables
+from orchestration.analyst.report_data import latest_full_year
 from orchestration.report import render_report, top_partners_data
 
 
@@ -32,7 +33,7 @@ def mart_metadata(warehouse: Path) -> dict[dg.AssetKey, dict]:
                 metadata["newest_month"] = newest
             found[dg.AssetKey([MARTS, table])] = metadata
         key = dg.AssetKey([MARTS, "fct_atp_partner_year"])
-        year = _latest_full_year(con) if key in found else None
+        year = latest_full_year(con) if key in found else None
         if year is not None:
             data = top_partners_data(con, warehouse, year, "imports", 10)
             found[key]["top_10_atp_import_sources"] = dg.MetadataValue.md(
@@ -51,9 +52,3 @@ def _newest_month(con, table: str, columns: set) -> str | None:
         ).fetchall()[0][0]
         return None if value is None else f"{value // 100}-{value % 100:02d}"
     return None
-
-
-def _latest_full_year(con) -> int | None:
-    return con.execute(
-        f"SELECT max(year) FROM {MARTS}.fct_us_atp_year WHERE months_covered = 12"
-    ).fetchall()[0][0]

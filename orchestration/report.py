@@ -5,21 +5,22 @@ No Dagster imports here: the report has to start fast.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from orchestration.analyst.formats import SOURCE, Table, bn, pct, render_tables, title_name
-from orchestration.analyst.queries import (
-    AnalystError,
-    change,
-    open_published,
-    records,
-    require_year,
+from orchestration.analyst.formats import (
+    SOURCE,
+    Table,
+    bn,
+    pct,
+    period_and_basis,
+    render_tables,
+    title_name,
 )
+from orchestration.analyst.queries import change, check_flow, records, require_year
 
 US_TOTAL_CODE = "TOTAL"
 US_TOTAL_NAME = "United States, all partners"
@@ -52,19 +53,10 @@ class TopPartners:
         ]
 
 
-def top_partners(
-    warehouse: Path, year: int, flow: str = "imports", top: int = 10, fmt: str = "table"
-) -> str:
-    with open_published(warehouse) as con:
-        data = top_partners_data(con, warehouse, year, flow, top)
-    return render_report(data, fmt)
-
-
 def top_partners_data(
     con: duckdb.DuckDBPyConnection, warehouse: Path, year: int, flow: str, top: int
 ) -> TopPartners:
-    if flow not in ("imports", "exports"):
-        raise AnalystError(f"unknown flow {flow!r} (imports or exports).")
+    check_flow(flow)
     months = require_year(con, warehouse, year)
     us = records(
         con.execute(
@@ -111,10 +103,7 @@ def top_partners_data(
 
 def report_title(data: TopPartners) -> str:
     year, months = data.year, data.months_covered
-    period = "" if months == 12 else f", Jan-{calendar.month_abbr[months]}"
-    basis = (
-        f"YoY vs the same {months} months of {year - 1}" if months < 12 else f"YoY vs {year - 1}"
-    )
+    period, basis = period_and_basis(year, months)
     noun = (
         "sources of U.S. ATP imports"
         if data.flow == "imports"

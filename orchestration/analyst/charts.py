@@ -81,11 +81,11 @@ def line_chart(
             points.append(
                 f'<circle class="point" cx="{x:.1f}" cy="{scale_y(v):.1f}" r="3.5" '
                 f'fill="{color}" stroke="#fff" stroke-width="1.5">'
-                f"<title>{_esc(name)}, {_esc(label)}: {fmt(v)}</title></circle>"
+                f"<title>{esc(name)}, {esc(label)}: {fmt(v)}</title></circle>"
             )
         parts.append(
-            f'<g class="series" data-name="{_esc(name)}">'
-            f'<path class="series-line" data-name="{_esc(name)}" d="{" ".join(d)}" fill="none" stroke="{color}" '
+            f'<g class="series" data-name="{esc(name)}">'
+            f'<path class="series-line" data-name="{esc(name)}" d="{" ".join(d)}" fill="none" stroke="{color}" '
             f'stroke-width="2.5" stroke-linejoin="round" stroke-linecap="round"/>'
             f"{''.join(points)}</g>"
         )
@@ -119,8 +119,8 @@ def stacked_area_chart(
             f"{label}: {fmt(v)}" for label, v in zip(x_labels, vals, strict=True)
         ).replace("\n", " ")
         parts.append(
-            f'<polygon class="area" data-name="{_esc(name)}" points="{" ".join(upper + lower)}" '
-            f'fill="{color}" stroke="#fff" stroke-width="1"><title>{_esc(name)}: {_esc(detail)}'
+            f'<polygon class="area" data-name="{esc(name)}" points="{" ".join(upper + lower)}" '
+            f'fill="{color}" stroke="#fff" stroke-width="1"><title>{esc(name)}: {esc(detail)}'
             "</title></polygon>"
         )
         if vals:
@@ -147,7 +147,7 @@ def stacked_bar_chart(
     legend = [(name, colors[i % len(colors)]) for i, (name, _) in enumerate(segments)]
     totals = [sum(vals[i] for _, vals in segments) for i in range(len(categories))]
     ticks, decimals = nice_ticks(0.0, max(totals, default=0.0) * 1.1)
-    layout = _bar_layout(frame, legend, categories, bar=28, right=24)
+    layout = _BarLayout(frame, legend, categories, bar=28, right=24)
     scale_x = _scale(ticks[0], ticks[-1], layout.left, layout.right_x)
     parts = _x_grid(layout, ticks, decimals, scale_x)
     for i, (category, total) in enumerate(zip(categories, totals, strict=True)):
@@ -160,9 +160,9 @@ def stacked_bar_chart(
             width = scale_x(value) - scale_x(0.0)
             share = value / total * 100
             parts.append(
-                f'<rect class="segment" data-name="{_esc(name)}" x="{x:.1f}" y="{y}" '
+                f'<rect class="segment" data-name="{esc(name)}" x="{x:.1f}" y="{y}" '
                 f'width="{width:.1f}" height="28" fill="{color}" stroke="#fff" stroke-width="0.75">'
-                f"<title>{_esc(category)}, {_esc(name)}: {fmt(value)} ({share:.1f}%)</title></rect>"
+                f"<title>{esc(category)}, {esc(name)}: {fmt(value)} ({share:.1f}%)</title></rect>"
             )
             if width >= 34:
                 parts.append(
@@ -194,7 +194,7 @@ def bar_chart(
     legend = [(negative, NEGATIVE), (positive, POSITIVE)]
     lo, hi = min([0.0, *values]), max([0.0, *values])
     ticks, decimals = nice_ticks(lo, hi)
-    layout = _bar_layout(frame, legend, categories, bar=22, right=24)
+    layout = _BarLayout(frame, legend, categories, bar=22, right=24)
     scale_x = _scale(ticks[0], ticks[-1], layout.left, layout.right_x)
     parts = _x_grid(layout, ticks, decimals, scale_x)
     zero = scale_x(0.0)
@@ -205,9 +205,9 @@ def bar_chart(
         x, width = min(zero, end), abs(end - zero)
         color = NEGATIVE if value < 0 else POSITIVE
         parts.append(
-            f'<rect class="bar" data-name="{_esc(category)}" x="{x:.1f}" y="{y}" '
+            f'<rect class="bar" data-name="{esc(category)}" x="{x:.1f}" y="{y}" '
             f'width="{width:.1f}" height="22" fill="{color}">'
-            f"<title>{_esc(category)}: {fmt(value)}</title></rect>"
+            f"<title>{esc(category)}: {fmt(value)}</title></rect>"
         )
         # The value sits inside the bar's end when it fits, otherwise just outside it.
         label = fmt(value)
@@ -243,7 +243,7 @@ def grouped_bar_chart(
     ticks, decimals = nice_ticks(0.0, max(values, default=0.0) * 1.12)
     bar = 14
     right = 80 if notes else 24
-    layout = _bar_layout(frame, legend, categories, bar=bar * len(series) + 2, right=right)
+    layout = _BarLayout(frame, legend, categories, bar=bar * len(series) + 2, right=right)
     scale_x = _scale(ticks[0], ticks[-1], layout.left, layout.right_x)
     parts = _x_grid(layout, ticks, decimals, scale_x)
     if notes and notes_heading:
@@ -259,9 +259,9 @@ def grouped_bar_chart(
                 continue
             width = scale_x(value) - scale_x(0.0)
             parts.append(
-                f'<rect class="bar" data-name="{_esc(name)}" x="{scale_x(0.0):.1f}" y="{y}" '
+                f'<rect class="bar" data-name="{esc(name)}" x="{scale_x(0.0):.1f}" y="{y}" '
                 f'width="{width:.1f}" height="{bar}" fill="{color}">'
-                f"<title>{_esc(category)}, {_esc(name)}: {fmt(value)}</title></rect>"
+                f"<title>{esc(category)}, {esc(name)}: {fmt(value)}</title></rect>"
             )
             parts.append(_text(scale_x(value) + 5, y + bar - 3, fmt(value), size=11))
         if notes:
@@ -301,15 +301,15 @@ class _Layout:
         self.height = self.bottom_y + bottom + 10 + 16 * len(frame.footer) + 6
 
     def svg(self, parts: list[str]) -> str:
-        f, slug = self.frame, _esc(self.frame.slug)
+        f, slug = self.frame, esc(self.frame.slug)
         footer_y = self.height - 6 - 16 * len(f.footer) + 12
         desc = " ".join([f.units.rstrip(".") + ".", *f.footer])
         head = [
             f'<svg class="chart" id="{slug}" role="img" aria-labelledby="{slug}-title {slug}-desc" '
             f'viewBox="0 0 {WIDTH} {self.height}" width="{WIDTH}" height="{self.height}" '
-            f'font-family="{_esc(FONT)}">',
-            f'<title id="{slug}-title">{_esc(f.title)}</title>',
-            f'<desc id="{slug}-desc">{_esc(desc)}</desc>',
+            f'font-family="{esc(FONT)}">',
+            f'<title id="{slug}-title">{esc(f.title)}</title>',
+            f'<desc id="{slug}-desc">{esc(desc)}</desc>',
             f'<rect width="{WIDTH}" height="{self.height}" fill="#fff"/>',
             _text(PAD, 26, f.title, size=17, weight="700", css="chart-title"),
             _text(PAD, 47, f.units, size=13, fill=MUTED, css="chart-units"),
@@ -339,10 +339,6 @@ class _BarLayout(_Layout):
 
     def band_y(self, i: int) -> float:
         return self.top + self.gap + i * (self.bar + self.gap)
-
-
-def _bar_layout(frame, legend, categories, *, bar, right) -> _BarLayout:
-    return _BarLayout(frame, legend, categories, bar=bar, right=right)
 
 
 def _legend(items, x0, y0, width) -> tuple[list[str], int]:
@@ -448,9 +444,9 @@ def _text(x, y, text, *, size, anchor="start", fill=INK, weight=None, css=None) 
         attrs += f' class="{css}"'
     lines = str(text).split("\n")
     if len(lines) == 1:
-        return f"<text {attrs}>{_esc(lines[0])}</text>"
+        return f"<text {attrs}>{esc(lines[0])}</text>"
     spans = "".join(
-        f'<tspan x="{x:.1f}" dy="{0 if i == 0 else size * 1.15:.1f}">{_esc(line)}</tspan>'
+        f'<tspan x="{x:.1f}" dy="{0 if i == 0 else size * 1.15:.1f}">{esc(line)}</tspan>'
         for i, line in enumerate(lines)
     )
     return f"<text {attrs}>{spans}</text>"
@@ -466,5 +462,5 @@ def _text_width(text: str, size: float) -> float:
     return len(text) * size * 0.56
 
 
-def _esc(text: str) -> str:
+def esc(text: str) -> str:
     return escape(str(text), quote=True)

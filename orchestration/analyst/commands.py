@@ -8,7 +8,6 @@ No Dagster imports: `atp` has to start fast.
 from __future__ import annotations
 
 import argparse
-import calendar
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,7 +17,15 @@ from typing import Any
 import duckdb
 
 from ingest.settings import Settings
-from orchestration.analyst.formats import Table, bn, one_line, pct, render_tables, title_name
+from orchestration.analyst.formats import (
+    Table,
+    bn,
+    one_line,
+    pct,
+    period_and_basis,
+    render_tables,
+    title_name,
+)
 from orchestration.analyst.queries import (
     AnalystError,
     Category,
@@ -237,10 +244,7 @@ def _category_table(
     columns = ["rank", "partner_code", "partner_name", f"{flow}_usd", f"{flow}_change_usd"]
     columns += [f"{flow}_yoy_pct", f"share_of_us_category_{flow}_pct"]
     columns += [f"share_of_partner_atp_{flow}_pct", "balance_usd"]
-    period = "" if months == 12 else f", Jan-{calendar.month_abbr[months]}"
-    basis = (
-        f"YoY vs the same {months} months of {year - 1}" if months < 12 else f"YoY vs {year - 1}"
-    )
+    period, basis = period_and_basis(year, months)
     noun = "sources of U.S." if flow == "imports" else "destinations of U.S."
     shown = sum(r[f"share_of_us_category_{flow}_pct"] or 0 for r in rows)
     held = (
@@ -331,8 +335,7 @@ def export_readme(tables, descriptions, source: Path, published: dict[str, Any],
         + (f" ({', '.join(about_copy)})." if about_copy else "."),
         "",
         f"One {fmt} file per table of schema `marts`. Money is in whole U.S. dollars, percentages "
-        "are in percent (35.2, not 0.352). Source: U.S. Census Bureau, International Trade API, "
-        "advanced technology products.",
+        f"are in percent (35.2, not 0.352). {SOURCE}",
         "",
         f"Column descriptions: {descriptions.source}.",
     ]

@@ -7,6 +7,7 @@ display strings (for the aligned text and markdown). Standard library only: `atp
 
 from __future__ import annotations
 
+import calendar
 import csv
 import io
 import json
@@ -18,11 +19,18 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-FORMATS = ("table", "csv", "json", "markdown")
 MISSING = "n/a"
 
 # Every table and chart says where its numbers come from.
 SOURCE = "Source: U.S. Census Bureau, International Trade API, advanced technology products."
+
+
+def period_and_basis(year: int, months: int) -> tuple[str, str]:
+    """A title's period (", Jan-Sep" for a year in progress, "" for a full one) and what its
+    YoY compares with."""
+    if months == 12:
+        return "", f"YoY vs {year - 1}"
+    return f", Jan-{calendar.month_abbr[months]}", f"YoY vs the same {months} months of {year - 1}"
 
 
 @dataclass

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from html import escape
 from pathlib import Path
 
 import duckdb
@@ -72,12 +71,12 @@ def render(con: duckdb.DuckDBPyConnection) -> str:
     published_at = rd.published_at(con)
     stamp = f" · published {published_at}" if published_at else ""
     return _PAGE.format(
-        title=_esc(f"{PAGE_TITLE}, data through {through}"),
-        heading=_esc(PAGE_TITLE),
-        meta=_esc(f"Data through {through}{stamp}."),
+        title=charts.esc(f"{PAGE_TITLE}, data through {through}"),
+        heading=charts.esc(PAGE_TITLE),
+        meta=charts.esc(f"Data through {through}{stamp}."),
         css=_CSS,
         body="\n".join(sections),
-        source=_esc(SOURCE),
+        source=charts.esc(SOURCE),
     )
 
 
@@ -99,7 +98,7 @@ def _table(data: dict, footer) -> str:
         (us["imports_bn"], us["change_bn"], us["yoy_pct"], 100.0, us["balance_bn"]),
     )
     header = "".join(
-        f'<th scope="col">{_esc(h)}<span class="unit">{_esc(u)}</span></th>'
+        f'<th scope="col">{charts.esc(h)}<span class="unit">{charts.esc(u)}</span></th>'
         for h, u in zip(head, units, strict=True)
     )
     n, year = len(data["partners"]), data["year"]
@@ -116,7 +115,7 @@ def _table(data: dict, footer) -> str:
         "products</span></caption>"
         f"<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody>"
         f'<tfoot>{total}</tfoot></table><div class="table-footer">'
-        + "".join(f"<p>{_esc(line)}</p>" for line in notes)
+        + "".join(f"<p>{charts.esc(line)}</p>" for line in notes)
         + "</div></section>"
     )
 
@@ -130,14 +129,14 @@ def _row(rank: str, name: str, values) -> str:
         _num(share, "{:.1f}"),
         _num(balance, "{:+,.1f}", negative_class=True),
     ]
-    return f'<tr><td class="num">{rank}</td><th scope="row">{_esc(name)}</th>{"".join(cells)}</tr>'
+    return f'<tr><td class="num">{rank}</td><th scope="row">{charts.esc(name)}</th>{"".join(cells)}</tr>'
 
 
 def _num(value: float | None, pattern: str, negative_class: bool = False) -> str:
     if value is None:
         return '<td class="num na">n/a</td>'
     css = "num deficit" if negative_class and value < 0 else "num"
-    return f'<td class="{css}">{_esc(pattern.format(value).replace("-", "−"))}</td>'
+    return f'<td class="{css}">{charts.esc(pattern.format(value).replace("-", "−"))}</td>'
 
 
 def _history_chart(data: dict, year: int, footer) -> str:
@@ -160,7 +159,6 @@ def _history_chart(data: dict, year: int, footer) -> str:
         frame,
         [str(y) for y in years],
         [(s["name"], s["values"]) for s in data["series"]],
-        fmt=_bn,
     )
     return _figure(svg)
 
@@ -207,7 +205,7 @@ def _mix_chart(data: dict, footer) -> str:
         (group["name"], [p["values_bn"][i] for p in partners])
         for i, group in enumerate(data["groups"])
     ]
-    svg = charts.stacked_bar_chart(frame, [p["name"] for p in partners], segments, fmt=_bn)
+    svg = charts.stacked_bar_chart(frame, [p["name"] for p in partners], segments)
     return _figure(svg)
 
 
@@ -231,9 +229,9 @@ def _balance_chart(data: list[dict], year: int, footer) -> str:
 
 def _ytd_chart(data: dict, footer) -> str:
     year, span, us = data["year"], rd.month_span(data["months"]), data["us"]
-    total = f"all partners {_bn(us['current_bn'])}"
+    total = f"all partners {charts.one_decimal(us['current_bn'])}"
     if us["prior_bn"] is not None:
-        total += f" vs {_bn(us['prior_bn'])} ({_pct(us['yoy_pct'])})"
+        total += f" vs {charts.one_decimal(us['prior_bn'])} ({_pct(us['yoy_pct'])})"
     frame = charts.Frame(
         "chart-ytd",
         f"Year to date: {data['label']}",
@@ -250,7 +248,6 @@ def _ytd_chart(data: dict, footer) -> str:
             (f"{span} {year}", [p["current_bn"] for p in partners]),
         ],
         colors=YTD_COLORS,
-        fmt=_bn,
         notes=[_pct(p["yoy_pct"]) for p in partners],
         notes_heading="change",
     )
@@ -261,16 +258,8 @@ def _figure(svg: str) -> str:
     return f'<section><figure class="chart">{svg}</figure></section>'
 
 
-def _bn(value: float) -> str:
-    return f"{value:,.1f}"
-
-
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:+.1f}%".replace("-", "−")
-
-
-def _esc(text: str) -> str:
-    return escape(str(text), quote=True)
 
 
 _CSS = """

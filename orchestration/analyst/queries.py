@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from ingest.errors import AtpError
-from ingest.warehouse import MARTS, connect, mart_tables, sql_string
+from ingest.warehouse import MARTS, connect, mart_tables, sql_string, table_exists
 from orchestration.analyst.formats import one_line, title_name
 
 REQUIRED_MARTS = ("fct_atp_partner_year", "fct_us_atp_year")
@@ -75,10 +75,11 @@ def require_year(con: duckdb.DuckDBPyConnection, warehouse: Path, year: int) -> 
 
 def publication(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """When the copy was published and the newest month it holds (empty if not recorded)."""
-    try:
-        found = records(con.execute("SELECT published_at, newest_month FROM main.publication"))
-    except duckdb.CatalogException:
+    # Checked first, not caught: for a missing table DuckDB would look for a Python variable of
+    # that name (a replacement scan) and find this function.
+    if not table_exists(con, "main.publication"):
         return {}
+    found = records(con.execute("SELECT published_at, newest_month FROM main.publication"))
     return found[0] if found else {}
 
 
@@ -276,7 +277,7 @@ def category_partners(
     con: duckdb.DuckDBPyConnection, category: Category, year: int, flow: str, top: int
 ) -> list[dict[str, Any]]:
     """The largest partners of the group for the flow, ranked among countries (1 = largest)."""
-    _check_flow(flow)
+    check_flow(flow)
     rows = records(
         con.execute(
             f"""
@@ -488,7 +489,7 @@ def mart_descriptions(project_dir: Path | None = None) -> Descriptions:
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def _check_flow(flow: str) -> None:
+def check_flow(flow: str) -> None:
     if flow not in FLOWS:
         raise AnalystError(f"unknown flow {flow!r} (imports or exports).")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from orchestration.analyst.formats import title_name
+from orchestration.analyst.queries import publication
 
 B = 1e9
 # The marts the report reads: the published copy must hold them all.
@@ -46,9 +47,7 @@ def month_span(months: int) -> str:
 def data_through(con: duckdb.DuckDBPyConnection) -> tuple[int, int] | None:
     """(year, month) of the newest month in the marts: the publication record when the file is a
     published copy, otherwise the monthly mart itself."""
-    newest = None
-    if _has_table(con, "main", "publication"):
-        newest = con.execute("SELECT newest_month FROM main.publication").fetchone()[0]
+    newest = publication(con).get("newest_month")
     if newest is None:
         newest = con.execute(
             "SELECT strftime(max(month_start), '%Y-%m') FROM marts.fct_atp_trade_monthly"
@@ -66,9 +65,7 @@ def data_through_label(con: duckdb.DuckDBPyConnection) -> str:
 
 def published_at(con: duckdb.DuckDBPyConnection) -> str | None:
     """When the copy was published (UTC, to the minute), or None for an unpublished warehouse."""
-    if not _has_table(con, "main", "publication"):
-        return None
-    stamp = con.execute("SELECT published_at FROM main.publication").fetchone()[0]
+    stamp = publication(con).get("published_at")
     return None if stamp is None else stamp.strftime("%Y-%m-%d %H:%M UTC")
 
 
@@ -286,14 +283,3 @@ def year_to_date(con: duckdb.DuckDBPyConnection, top: int = 10) -> dict | None:
 
 def _yoy(current: float, prior: float) -> float | None:
     return None if not prior else (current - prior) / prior * 100
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return (
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = ? AND table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-        == 1
-    )
