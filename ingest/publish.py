@@ -30,7 +30,7 @@ class Publication:
     published_at: datetime
 
 
-def publish(warehouse: Path, published: Path, *, min_free_mb: int = 0) -> Publication:
+def publish(warehouse: Path, published: Path, *, min_free_mb: int) -> Publication:
     with connect(warehouse, read_only=True) as con:
         tables = mart_tables(con)
     if not tables:

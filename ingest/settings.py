@@ -38,11 +38,11 @@ class Settings:
     warehouse: Path
     landing_dir: Path
     start_year: int
-    published: Path = Path(DEFAULT_PUBLISHED).resolve()
-    report_dir: Path = Path(DEFAULT_REPORT_DIR).resolve()
-    release_lag_days: int = DEFAULT_RELEASE_LAG_DAYS
-    refresh_cron: str = DEFAULT_REFRESH_CRON
-    min_free_mb: int = DEFAULT_MIN_FREE_MB
+    published: Path
+    report_dir: Path
+    release_lag_days: int
+    refresh_cron: str
+    min_free_mb: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -14,14 +14,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import dagster as dg
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
 from ingest.census_format import FLOWS
 from ingest.settings import Settings
 from orchestration.raw_assets import raw_asset_key
+from orchestration.schedules import partition_range_tags
 
 PIPELINE_JOB = "atp_pipeline_job"
 _STEP_NAMES = {
@@ -54,10 +51,7 @@ def run_pipeline(
     with _progress_to(out), _one_planned_event_per_asset():
         result = defs.resolve_job_def(PIPELINE_JOB).execute_in_process(
             instance=instance or _instance(),
-            tags={
-                ASSET_PARTITION_RANGE_START_TAG: str(years[0]),
-                ASSET_PARTITION_RANGE_END_TAG: str(years[-1]),
-            },
+            tags=partition_range_tags(years),
             run_config={
                 "ops": {_op_name(flow): {"config": {"source": source}} for flow in FLOWS},
                 **_QUIET,
