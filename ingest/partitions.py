@@ -144,12 +144,14 @@ def _reload(settings: Settings, con: Connection, flow: str, year: int) -> Partit
     files = landed_files(settings.landing_dir, flow, year)
     landed = files[-1] if files else None
     known = stored_vintages(con, flow, year)
+    # A re-fetch identical to an earlier one reuses its file under a newer manifest: a vintage
+    # enters the history with the time of its first manifest, as when it was fetched.
     first_seen: dict[Path, LandedFile] = {}
-    for file in files[:-1]:
+    for file in files:
         first_seen.setdefault(file.path, file)
     for file in first_seen.values():
         relative = _relative(settings, file)
-        if file.path != landed.path and relative not in known:
+        if file is not landed and relative not in known:  # the newest file is loaded below
             load_partition(
                 con,
                 file.read_table(),

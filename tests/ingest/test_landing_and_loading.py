@@ -137,6 +137,33 @@ def test_rebuild_reloads_the_newest_landed_file_without_the_network(env, client,
     assert reload_from_landing(env, "exports", 2019).status == "not_landed"
 
 
+def test_rebuild_dates_a_reused_file_by_its_first_fetch_like_the_api_path(env, client):
+    # An identical re-fetch reuses the landed file under a newer manifest. Loaded from the API,
+    # the raw rows carry the newest fetch time and the history's vintage its first one; a
+    # rebuild from scratch must give the same.
+    census, _ = client
+    fetch_and_load(env, "exports", 2024, census)
+    fetch_and_load(env, "exports", 2024, census)
+    first, second = landed_files(env.landing_dir, "exports", 2024)
+    assert first.path == second.path and first.fetched_at < second.fetched_at
+
+    def fetch_times():
+        with duckdb.connect(str(env.warehouse), read_only=True) as con:
+            return [
+                con.execute(f"SELECT DISTINCT _fetched_at FROM {table}").fetchall()
+                for table in ("raw.census_hitech_exports", "raw.census_hitech_exports_history")
+            ]
+
+    from_api = fetch_times()
+    assert from_api == [
+        [(second.fetched_at.replace(tzinfo=None),)],
+        [(first.fetched_at.replace(tzinfo=None),)],
+    ]
+    env.warehouse.unlink()
+    reload_from_landing(env, "exports", 2024)
+    assert fetch_times() == from_api
+
+
 def test_a_damaged_landed_file_is_refused(env, client):
     census, _ = client
     fetch_and_load(env, "imports", 2024, census)
