@@ -63,7 +63,7 @@ def render(con: duckdb.DuckDBPyConnection) -> str:
             _history_chart(history, year, footer),
             _shares_chart(rd.import_shares(con), colors, footer),
             _mix_chart(rd.group_mix(con, year, TOP_MIX), footer),
-            _balance_chart(rd.balances(con, year, TOP), year, footer),
+            _balance_chart(table["partners"], year, footer),
         ]
     ytd = rd.year_to_date(con, TOP)
     if ytd is not None:

@@ -201,27 +201,6 @@ def group_mix(con: duckdb.DuckDBPyConnection, year: int, top: int = 5) -> dict:
     }
 
 
-def balances(con: duckdb.DuckDBPyConnection, year: int, top: int = 10) -> list[dict]:
-    """U.S. ATP balance (exports - imports, $bn; negative = deficit) with each top-`top` source
-    of ATP imports in `year`, in rank order."""
-    rows = con.execute(
-        "SELECT partner_code, partner_name, atp_balance_usd / 1e9, atp_exports_usd / 1e9, "
-        "atp_imports_usd / 1e9 FROM marts.fct_atp_partner_year WHERE year = ? "
-        "ORDER BY atp_imports_rank, partner_code LIMIT ?",
-        [year, top],
-    ).fetchall()
-    return [
-        {
-            "code": code,
-            "name": title_name(name),
-            "balance_bn": balance,
-            "exports_bn": exports,
-            "imports_bn": imports,
-        }
-        for code, name, balance, exports, imports in rows
-    ]
-
-
 def year_to_date(con: duckdb.DuckDBPyConnection, top: int = 10) -> dict | None:
     """The newest year's months against the same months of the year before: ATP imports ($bn) of
     its top-`top` partners (ranked on the newest year) and of the U.S. total. The prior values
