@@ -38,12 +38,11 @@ from datetime import date, datetime
 from importlib import metadata
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from fake_census import FakeCensusApi, synthetic_dataset
+from fake_census.server import parse_time
+from ingest.census_format import requested_variables
 
-from ingest.census_format import requested_variables  # noqa: E402
-from tests.fake_census import FakeCensusApi, synthetic_dataset  # noqa: E402
-from tests.fake_census.server import parse_time  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent  # the project venv's bin when run by `make bench`

@@ -16,7 +16,7 @@ from pathlib import Path
 from ingest.errors import AtpError
 from ingest.settings import Settings
 
-# Commands that read the published copy (ATP_PUBLISHED): orchestration.analyst.commands runs
+# Commands that read the published copy (ATP_PUBLISHED): analyst.commands runs
 # them, without importing Dagster (they must start fast).
 ANALYST_COMMANDS = ("report", "partner", "category", "sql", "export", "html")
 TABLE_FORMATS = ("table", "csv", "json", "markdown")
@@ -192,8 +192,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _analyst(args: argparse.Namespace) -> int:
-    from orchestration.analyst.commands import run
-    from orchestration.analyst.formats import one_line
+    from analyst.commands import run
+    from analyst.formats import one_line
 
     if args.command == "partner":
         args.partner = " ".join(args.partner)

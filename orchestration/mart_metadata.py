@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from ingest.warehouse import MARTS, connect, mart_tables
-from orchestration.analyst.report_data import latest_full_year
+from analyst.report_data import latest_full_year
 from orchestration.report import render_report, top_partners_data
 
 

@@ -7,7 +7,7 @@ import dagster as dg
 from ingest.locking import writer_lock
 from ingest.publish import publish
 from ingest.settings import Settings
-from orchestration.analyst.html_report import write_html_report
+from analyst.html_report import write_html_report
 from orchestration.dbt_assets import atp_dbt_models
 from orchestration.raw_assets import DUCKDB_POOL
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from orchestration.analyst.formats import (
+from analyst.formats import (
     SOURCE,
     Table,
     bn,
@@ -20,7 +20,7 @@ from orchestration.analyst.formats import (
     render_tables,
     title_name,
 )
-from orchestration.analyst.queries import change, check_flow, records, require_year
+from analyst.queries import change, check_flow, records, require_year
 
 US_TOTAL_CODE = "TOTAL"
 US_TOTAL_NAME = "United States, all partners"

@@ -10,7 +10,7 @@ import pytest
 
 from ingest.client import CensusClient, RetryPolicy
 from ingest.settings import Settings
-from tests.fake_census import FakeCensusApi, fixture_dataset
+from fake_census import FakeCensusApi, fixture_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 # A recognisable key: tests search logs, errors and files for it.

@@ -1,6 +1,6 @@
 """The `make run` path end to end: Dagster materializes every raw partition from the fake API,
 then dbt builds the marts. Every expected value below is worked out by hand from
-tests/fake_census/fixtures.py (monthly values are constant within a year).
+fake_census/fixtures.py (monthly values are constant within a year).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 
 from orchestration.runner import run_pipeline
 from tests.conftest import ROOT, point_settings_at
-from tests.fake_census import FakeCensusApi, fixture_dataset
+from fake_census import FakeCensusApi, fixture_dataset
 
 B = 1_000_000_000
 MEXICO, CHINA, TAIWAN, GERMANY, CANADA, VIETNAM = "2010", "5700", "5830", "4280", "1220", "5520"

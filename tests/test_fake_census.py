@@ -1,4 +1,4 @@
-"""Tests of the offline fake Census International Trade API (tests/fake_census)."""
+"""Tests of the offline fake Census International Trade API (fake_census)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from tests.fake_census import (
+from fake_census import (
     ATP_CODES,
     ERROR_500_TEXT,
     HITECH_CODES,
@@ -23,7 +23,7 @@ from tests.fake_census import (
     revised_fixture_dataset,
     synthetic_dataset,
 )
-from tests.fake_census.synthetic import GROUPING_MEMBERS, N_COUNTRIES
+from fake_census.synthetic import GROUPING_MEMBERS, N_COUNTRIES
 
 KEY = "k" * 40
 IMP_GET = "CTY_CODE,CTY_NAME,HITECH,HITECH_DESC,GEN_VAL_MO,GEN_VAL_YR"

@@ -26,7 +26,7 @@ from ingest.releases import newest_month_due, release_status
 from orchestration.runner import run_pipeline
 from orchestration.schedules import build_refresh_schedule, refresh_years
 from tests.conftest import ROOT
-from tests.fake_census import revised_fixture_dataset
+from fake_census import revised_fixture_dataset
 
 B = 1_000_000_000
 NEW_YORK = ZoneInfo("America/New_York")
@@ -297,8 +297,8 @@ LOADER_SCRIPT = textwrap.dedent(
     from pathlib import Path
     from ingest import warehouse
     from ingest.census_format import requested_variables, table_from_json
-    from tests.fake_census import fixture_dataset, revised_fixture_dataset
-    from tests.fake_census.server import build_table, encode_table
+    from fake_census import fixture_dataset, revised_fixture_dataset
+    from fake_census.server import build_table, encode_table
 
     path, stage = Path(sys.argv[1]), sys.argv[2]
     dataset = fixture_dataset() if stage == "original" else revised_fixture_dataset()

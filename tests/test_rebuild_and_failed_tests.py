@@ -10,7 +10,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.runner import run_pipeline
-from tests.fake_census.fixtures import TOTAL, FixtureDataset
+from fake_census.fixtures import TOTAL, FixtureDataset
 
 MARTS_QUERY = "SELECT * FROM marts.fct_atp_partner_year ORDER BY partner_code, year"
 

@@ -9,7 +9,7 @@ import pytest
 from ingest.settings import Settings
 from orchestration.runner import run_pipeline
 from tests.conftest import point_settings_at
-from tests.fake_census import FakeCensusApi, fixture_dataset
+from fake_census import FakeCensusApi, fixture_dataset
 
 
 @pytest.fixture(scope="session")

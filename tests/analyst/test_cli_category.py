@@ -1,5 +1,5 @@
 """`atp category`: the top partners within one ATP group, by code or name. Values are worked out
-by hand from tests/fake_census/fixtures.py (each country's ATP split by its group mix)."""
+by hand from fake_census/fixtures.py (each country's ATP split by its group mix)."""
 
 from __future__ import annotations
 

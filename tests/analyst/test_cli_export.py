@@ -7,8 +7,8 @@ import re
 import duckdb
 import pytest
 
-from orchestration.analyst import queries
-from orchestration.analyst.queries import mart_descriptions
+from analyst import queries
+from analyst.queries import mart_descriptions
 from orchestration.cli import main
 
 

@@ -1,5 +1,5 @@
 """`atp partner`: a partner's profile by code or name; ambiguous and unknown names. Values are
-worked out by hand from tests/fake_census/fixtures.py."""
+worked out by hand from fake_census/fixtures.py."""
 
 from __future__ import annotations
 

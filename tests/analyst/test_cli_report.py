@@ -1,5 +1,5 @@
 """`atp report` in every format, on the published fixture warehouse. Expected values are worked
-out by hand from tests/fake_census/fixtures.py (monthly values are constant within a year)."""
+out by hand from fake_census/fixtures.py (monthly values are constant within a year)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The HTML report on the published fixture warehouse: written atomically and read-only, self-
 contained, and drawn with data when headless Chromium renders it (DOM after load + screenshot).
 
-Figures are worked out by hand from tests/fake_census/fixtures.py (see test_report_data.py).
+Figures are worked out by hand from fake_census/fixtures.py (see test_report_data.py).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 
 from ingest.errors import WarehouseError
-from orchestration.analyst import charts
-from orchestration.analyst.html_report import SOURCE, write_html_report
-from orchestration.analyst.queries import AnalystError
+from analyst import charts
+from analyst.html_report import SOURCE, write_html_report
+from analyst.queries import AnalystError
 
 CHART_IDS = ["chart-history", "chart-shares", "chart-mix", "chart-balance", "chart-ytd"]
 CHROMIUM_FLAGS = [

@@ -1,5 +1,5 @@
 """The numbers behind the HTML report, on the published fixture warehouse (2024, 2025, Jan-Sep
-2026). Every expected value is worked out by hand from tests/fake_census/fixtures.py: monthly
+2026). Every expected value is worked out by hand from fake_census/fixtures.py: monthly
 values are constant, so a year is 12 (or 9) times the monthly value. Amounts in $ billions.
 
 Monthly ATP imports ($bn)   2024  2025  2026      exports  2024  2025  2026
@@ -17,8 +17,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from orchestration.analyst import report_data as rd
-from orchestration.analyst.formats import title_name
+from analyst import report_data as rd
+from analyst.formats import title_name
 
 approx = pytest.approx
 

@@ -14,7 +14,7 @@ from ingest.errors import (
 )
 from ingest.settings import Settings
 from tests.conftest import FAST_POLICY, SENTINEL_KEY
-from tests.fake_census import FakeCensusApi, fixture_dataset
+from fake_census import FakeCensusApi, fixture_dataset
 
 # 6 countries (Vietnam only from 2025) + 2 groupings + the total row, x 12 HITECH rows.
 ROWS_2024 = (5 + 2 + 1) * 12 * 12

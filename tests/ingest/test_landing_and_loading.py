@@ -18,7 +18,7 @@ from ingest.errors import CensusResponseError, LandingError, WarehouseBusyError,
 from ingest.landing import land, landed_files, newest_landed
 from ingest.partitions import fetch_and_load, reload_from_landing
 from tests.conftest import SENTINEL_KEY
-from tests.fake_census import revised_fixture_dataset
+from fake_census import revised_fixture_dataset
 
 
 def raw_rows(settings, flow="imports", year=None):

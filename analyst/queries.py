@@ -20,11 +20,11 @@ import duckdb
 
 from ingest.errors import AtpError
 from ingest.warehouse import MARTS, connect, mart_tables, sql_string, table_exists
-from orchestration.analyst.formats import one_line, title_name
+from analyst.formats import one_line, title_name
 
 REQUIRED_MARTS = ("fct_atp_partner_year", "fct_us_atp_year")
 FLOWS = ("imports", "exports")
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 
 
 class AnalystError(AtpError):

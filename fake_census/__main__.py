@@ -1,7 +1,7 @@
 """Serve the fake Census API standalone, to try `make run` (or the benchmark's volume) offline.
 
-    python -m tests.fake_census                        # synthetic, 2013..this year, Jan-Sep
-    python -m tests.fake_census --dataset fixture      # the small hand-computable test dataset
+    python -m fake_census                        # synthetic, 2013..this year, Jan-Sep
+    python -m fake_census --dataset fixture      # the small hand-computable test dataset
     CENSUS_API_BASE_URL=http://127.0.0.1:8765/data/timeseries/intltrade \\
         CENSUS_API_KEY=anything make run               # in another shell
 
@@ -24,7 +24,7 @@ from .synthetic import synthetic_dataset
 def main(argv: list[str] | None = None) -> int:
     this_year = date.today().year
     parser = argparse.ArgumentParser(
-        prog="python -m tests.fake_census",
+        prog="python -m fake_census",
         description="Offline fake of the Census International Trade API (hitech endpoints).",
     )
     parser.add_argument(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import duckdb
 
-from orchestration.analyst.formats import title_name
-from orchestration.analyst.queries import publication
+from analyst.formats import title_name
+from analyst.queries import publication
 
 B = 1e9
 # The marts the report reads: the published copy must hold them all.

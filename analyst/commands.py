@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from ingest.settings import Settings
-from orchestration.analyst.formats import (
+from analyst.formats import (
     Table,
     bn,
     one_line,
@@ -26,7 +26,7 @@ from orchestration.analyst.formats import (
     render_tables,
     title_name,
 )
-from orchestration.analyst.queries import (
+from analyst.queries import (
     AnalystError,
     Category,
     CategoryMix,
@@ -354,7 +354,7 @@ def export_readme(tables, descriptions, source: Path, published: dict[str, Any],
 
 
 def html(args: argparse.Namespace, settings: Settings) -> str:
-    from orchestration.analyst.html_report import write_html_report
+    from analyst.html_report import write_html_report
 
     return f"wrote {write_html_report(settings.published, args.out or settings.report_dir)}"
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.analyst import charts
-from orchestration.analyst import report_data as rd
-from orchestration.analyst.formats import SOURCE
-from orchestration.analyst.queries import open_published
+from analyst import charts
+from analyst import report_data as rd
+from analyst.formats import SOURCE
+from analyst.queries import open_published
 
 PAGE_TITLE = "U.S. trade in advanced technology products"
 TOP, TOP_MIX = 10, 5
