@@ -23,13 +23,11 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 # dbt's manifest, which the Dagster definitions load; rebuilt when a model, test or seed changes.
-# Parsed with the warehouse path the run will use: the path is part of dbt's profile, and the
-# first build can then reuse this parse (dagster-dbt copies partial_parse.msgpack) instead of
-# parsing the project again.
+# Parsed for the warehouse the run will use, so that the first build reuses this parse.
 prepare: $(DBT_MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
 $(DBT_MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
-	$(RESOLVE_WAREHOUSE) && cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
+	$(BIN)/atp prepare
 	@touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml

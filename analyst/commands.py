@@ -16,8 +16,8 @@ from typing import Any
 
 import duckdb
 
-from ingest.settings import Settings
 from analyst.formats import (
+    SOURCE,
     Table,
     bn,
     one_line,
@@ -43,7 +43,8 @@ from analyst.queries import (
     require_year,
     run_query,
 )
-from orchestration.report import SOURCE, render_report, top_partners_data
+from analyst.report_data import TopPartners, top_partners
+from ingest.settings import Settings
 
 NO_TRADE = "-"
 
@@ -65,8 +66,65 @@ def run(args: argparse.Namespace, settings: Settings) -> str:
 
 def report(args: argparse.Namespace, settings: Settings) -> str:
     with open_published(settings.published) as con:
-        data = top_partners_data(con, settings.published, args.year, args.flow, args.top)
+        data = top_partners(con, args.year, args.flow, args.top)
     return render_report(data, args.format)
+
+
+def report_title(data: TopPartners) -> str:
+    year, months = data.year, data.months_covered
+    period, basis = period_and_basis(year, months)
+    noun = (
+        "sources of U.S. ATP imports"
+        if data.flow == "imports"
+        else "destinations of U.S. ATP exports"
+    )
+    return f"Top {len(data.partners)} {noun}, {year}{period} ({basis}; balance = exports - imports)"
+
+
+def report_table(data: TopPartners) -> Table:
+    """The table: ranked partners, then the U.S. total line."""
+    f = data.flow
+    rows = [[row[c] for c in data.columns] for row in (*data.partners, data.us_total)]
+    display = [
+        [
+            str(row["rank"]) if row["rank"] is not None else "",
+            f"{title_name(row['partner_name'])} ({row['partner_code']})"
+            if row["rank"] is not None
+            else row["partner_name"],
+            bn(row[f"atp_{f}_usd"]),
+            bn(row[f"atp_{f}_change_usd"], sign=True),
+            pct(row[f"atp_{f}_yoy_pct"]),
+            pct(row[f"atp_{f}_share_pct"], sign=False),
+            bn(row["atp_balance_usd"], sign=True),
+        ]
+        for row in (*data.partners, data.us_total)
+    ]
+    return Table(
+        columns=["year", "months_covered", *data.columns],
+        rows=[[data.year, data.months_covered, *row] for row in rows],
+        title=report_title(data),
+        headers=["Rank", "Partner", "ATP $bn", "Change $bn", "YoY %", "Share %", "Balance $bn"],
+        display=display,
+        left={1},
+        total_rows=1,
+        notes=[SOURCE],
+    )
+
+
+def render_report(data: TopPartners, fmt: str = "table") -> str:
+    """table (aligned text), markdown, csv (one row per partner, then the U.S. total with
+    partner_code TOTAL and no rank) or json."""
+    table = report_table(data)
+    document = {
+        "title": table.title,
+        "year": data.year,
+        "flow": data.flow,
+        "months_covered": data.months_covered,
+        "partners": data.partners,
+        "us_total": data.us_total,
+        "source": SOURCE,
+    }
+    return render_tables([table], fmt, document)
 
 
 # -- atp partner ------------------------------------------------------------------------------
@@ -219,7 +277,7 @@ def category(args: argparse.Namespace, settings: Settings) -> str:
     flow = args.flow
     with open_published(settings.published) as con:
         group = find_category(con, args.category)
-        months = require_year(con, settings.published, args.year)
+        months = require_year(con, args.year)
         rows = category_partners(con, group, args.year, flow, args.top)
     table = _category_table(group, args.year, months, flow, rows)
     document = {

@@ -8,16 +8,15 @@ writes it atomically, so a reader (or a web server) never sees half a file. No D
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import duckdb
 
 from analyst import charts
 from analyst import report_data as rd
-from analyst.formats import SOURCE
+from analyst.formats import SOURCE, title_name
 from analyst.queries import open_published
+from ingest.files import write_atomic
 
 PAGE_TITLE = "U.S. trade in advanced technology products"
 TOP, TOP_MIX = 10, 5
@@ -29,19 +28,8 @@ def write_html_report(published: Path, out_dir: Path) -> Path:
     """Read the published DuckDB copy (read-only) and write `out_dir/index.html`; returns the path."""
     with open_published(published, required=rd.MARTS_READ) as con:
         page = render(con)
-    out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "index.html"
-    fd, tmp_name = tempfile.mkstemp(dir=out_dir, prefix=".index.html.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(page)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, 0o644)  # mkstemp makes it private; the report is for everyone
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    write_atomic(target, page)
     return target
 
 
@@ -54,7 +42,7 @@ def render(con: duckdb.DuckDBPyConnection) -> str:
     if year is None:
         sections.append('<p class="empty">No full calendar year is loaded yet.</p>')
     else:
-        table = rd.top_partners(con, year, TOP)
+        table = rd.top_partners(con, year, "imports", TOP)
         history = rd.top_sources_history(con, year, TOP)
         # A partner keeps its colour in every chart: the palette in the latest full year's order.
         colors = {s["code"]: charts.PALETTE[i] for i, s in enumerate(history["series"])}
@@ -63,7 +51,7 @@ def render(con: duckdb.DuckDBPyConnection) -> str:
             _history_chart(history, year, footer),
             _shares_chart(rd.import_shares(con), colors, footer),
             _mix_chart(rd.group_mix(con, year, TOP_MIX), footer),
-            _balance_chart(table["partners"], year, footer),
+            _balance_chart(table, footer),
         ]
     ytd = rd.year_to_date(con, TOP)
     if ytd is not None:
@@ -80,28 +68,19 @@ def render(con: duckdb.DuckDBPyConnection) -> str:
     )
 
 
-def _table(data: dict, footer) -> str:
+def _table(data: rd.TopPartners, footer) -> str:
     head = ("Rank", "Partner", "ATP imports", "Change", "YoY", "Share", "Balance")
     units = ("", "", "$ bn", "$ bn", "%", "%", "$ bn")
     rows = [
-        _row(
-            str(p["rank"]),
-            p["name"],
-            (p["imports_bn"], p["change_bn"], p["yoy_pct"], p["share_pct"], p["balance_bn"]),
-        )
-        for p in data["partners"]
+        _row(str(p["rank"]), title_name(p["partner_name"]), _imports_values(p))
+        for p in data.partners
     ]
-    us = data["us"]
-    total = _row(
-        "",
-        "United States, all partners",
-        (us["imports_bn"], us["change_bn"], us["yoy_pct"], 100.0, us["balance_bn"]),
-    )
+    total = _row("", data.us_total["partner_name"], _imports_values(data.us_total))
     header = "".join(
         f'<th scope="col">{charts.esc(h)}<span class="unit">{charts.esc(u)}</span></th>'
         for h, u in zip(head, units, strict=True)
     )
-    n, year = len(data["partners"]), data["year"]
+    n, year = len(data.partners), data.year
     notes = (
         f"Change and YoY: against {year - 1}. Share: of U.S. ATP imports from all partners. "
         "Balance: U.S. ATP exports minus imports (negative = U.S. deficit). n/a: nothing to "
@@ -118,6 +97,21 @@ def _table(data: dict, footer) -> str:
         + "".join(f"<p>{charts.esc(line)}</p>" for line in notes)
         + "</div></section>"
     )
+
+
+def _imports_values(row: dict) -> tuple:
+    """A top-partners row's imports figures as the table shows them ($ bn and %)."""
+    return (
+        _bn(row["atp_imports_usd"]),
+        _bn(row["atp_imports_change_usd"]),
+        row["atp_imports_yoy_pct"],
+        row["atp_imports_share_pct"],
+        _bn(row["atp_balance_usd"]),
+    )
+
+
+def _bn(value: int | None) -> float | None:
+    return None if value is None else value / rd.B
 
 
 def _row(rank: str, name: str, values) -> str:
@@ -209,17 +203,18 @@ def _mix_chart(data: dict, footer) -> str:
     return _figure(svg)
 
 
-def _balance_chart(data: list[dict], year: int, footer) -> str:
+def _balance_chart(data: rd.TopPartners, footer) -> str:
+    partners = data.partners
     frame = charts.Frame(
         "chart-balance",
-        f"U.S. ATP trade balance with the top {len(data)} sources of ATP imports, {year}",
+        f"U.S. ATP trade balance with the top {len(partners)} sources of ATP imports, {data.year}",
         "$ billions, U.S. ATP exports minus imports (negative = U.S. deficit)",
         footer,
     )
     svg = charts.bar_chart(
         frame,
-        [p["name"] for p in data],
-        [p["balance_bn"] for p in data],
+        [title_name(p["partner_name"]) for p in partners],
+        [_bn(p["atp_balance_usd"]) for p in partners],
         fmt=lambda v: f"{v:+,.1f}".replace("-", "−"),
         negative="U.S. deficit",
         positive="U.S. surplus",

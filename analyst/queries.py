@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,9 +17,10 @@ from typing import Any
 
 import duckdb
 
-from ingest.errors import AtpError
-from ingest.warehouse import MARTS, connect, mart_tables, sql_string, table_exists
 from analyst.formats import one_line, title_name
+from ingest.errors import AtpError
+from ingest.files import atomic_path
+from ingest.warehouse import MARTS, connect, mart_tables, sql_string, table_exists
 
 REQUIRED_MARTS = ("fct_atp_partner_year", "fct_us_atp_year")
 FLOWS = ("imports", "exports")
@@ -61,16 +61,24 @@ def loaded_years(con: duckdb.DuckDBPyConnection) -> dict[int, int]:
     return dict(rows)
 
 
-def require_year(con: duckdb.DuckDBPyConnection, warehouse: Path, year: int) -> int:
+def require_year(con: duckdb.DuckDBPyConnection, year: int) -> int:
     """The months `year` covers, or a clear error when it is not loaded."""
     years = loaded_years(con)
-    if year not in years:
-        span = f"{min(years)}-{max(years)}" if years else "none"
+    if year in years:
+        return years[year]
+    path = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()[0]
+    if years and year > max(years):
         raise AnalystError(
-            f"{year} is not loaded in {warehouse} (years loaded: {span}). "
-            "Set ATP_START_YEAR and run `make run` to load it."
+            f"{year} has no data yet: {path} runs through {max(years)} "
+            f"({years[max(years)]} month(s) of it)."
         )
-    return years[year]
+    span = f"{min(years)}-{max(years)}" if years else "none"
+    raise AnalystError(
+        f"{year} is not loaded in {path} (years loaded: {span}). "
+        "Set ATP_START_YEAR and run `make run` to load it."
+    )
 
 
 def publication(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
@@ -278,11 +286,11 @@ def category_partners(
 ) -> list[dict[str, Any]]:
     """The largest partners of the group for the flow, ranked among countries (1 = largest)."""
     check_flow(flow)
-    rows = records(
+    return records(
         con.execute(
             f"""
             SELECT rank() OVER (ORDER BY {flow}_usd DESC)::INTEGER AS rank,
-                   partner_code, partner_name, {flow}_usd, {flow}_yoy_pct,
+                   partner_code, partner_name, {flow}_usd, {flow}_change_usd, {flow}_yoy_pct,
                    share_of_us_category_{flow}_pct, share_of_partner_atp_{flow}_pct, balance_usd
             FROM {MARTS}.fct_atp_partner_category_year
             WHERE year = ? AND hitech_code = ?
@@ -292,17 +300,6 @@ def category_partners(
             [year, category.code, top],
         )
     )
-    for row in rows:
-        row[f"{flow}_change_usd"] = change(row[f"{flow}_usd"], row[f"{flow}_yoy_pct"])
-    return rows
-
-
-def change(value: int | None, yoy: float | None) -> int | None:
-    """value - the value of the same months a year before, in whole dollars, from the YoY %
-    (the prior value is value / (1 + yoy/100); rounding gives back the exact whole dollars)."""
-    if value is None or yoy is None:
-        return None
-    return round(value - value / (1 + yoy / 100))
 
 
 # -- any read-only query ------------------------------------------------------------------------
@@ -400,8 +397,8 @@ class ExportedTable:
 
 
 def export_marts(con: duckdb.DuckDBPyConnection, out: Path, fmt: str) -> list[ExportedTable]:
-    """Every mart table to `out`/<table>.<fmt> (rows in a stable order). Each file is written
-    beside its final name and renamed, so a failed export leaves no half-written file."""
+    """Every mart table to `out`/<table>.<fmt> (rows in a stable order), each file written
+    atomically: a failed export leaves no half-written file."""
     if fmt not in ("parquet", "csv"):
         raise AnalystError(f"unknown export format {fmt!r} (parquet or csv).")
     if out.exists() and not out.is_dir():
@@ -414,21 +411,19 @@ def export_marts(con: duckdb.DuckDBPyConnection, out: Path, fmt: str) -> list[Ex
     exported = []
     for table in mart_tables(con):
         target = out / f"{table}.{fmt}"
-        partial = out / f".{table}.{fmt}.partial"
         columns = con.execute(
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
             [MARTS, table],
         ).fetchall()
         try:
-            # COPY answers with the number of rows it wrote.
-            rows = con.execute(
-                f'COPY (SELECT * FROM {MARTS}."{table}" ORDER BY ALL) '
-                f"TO '{sql_string(str(partial))}' ({options})"
-            ).fetchall()[0][0]
-            os.replace(partial, target)
+            with atomic_path(target) as partial:
+                # COPY answers with the number of rows it wrote.
+                rows = con.execute(
+                    f'COPY (SELECT * FROM {MARTS}."{table}" ORDER BY ALL) '
+                    f"TO '{sql_string(str(partial))}' ({options})"
+                ).fetchone()[0]
         except (duckdb.Error, OSError) as exc:
-            partial.unlink(missing_ok=True)
             raise AnalystError(f"cannot write {target}: {one_line(exc)}") from None
         exported.append(ExportedTable(table, target, rows, list(columns)))
     if not exported:

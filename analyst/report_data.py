@@ -7,12 +7,17 @@ drawing anything. No Dagster imports: `atp html` has to start fast.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import duckdb
 
 from analyst.formats import title_name
-from analyst.queries import publication
+from analyst.queries import check_flow, publication, records, require_year
 
 B = 1e9
+US_TOTAL_CODE = "TOTAL"
+US_TOTAL_NAME = "United States, all partners"
 # The marts the report reads: the published copy must hold them all.
 MARTS_READ = (
     "fct_atp_partner_year",
@@ -76,33 +81,63 @@ def latest_full_year(con: duckdb.DuckDBPyConnection) -> int | None:
     ).fetchone()[0]
 
 
-def top_partners(con: duckdb.DuckDBPyConnection, year: int, top: int = 10) -> dict:
-    """The table: the top sources of U.S. ATP imports in `year`, and the U.S. total row."""
-    rows = con.execute(
-        """
-        SELECT atp_imports_rank, partner_code, partner_name, atp_imports_usd / 1e9,
-               atp_imports_change_usd / 1e9, atp_imports_yoy_pct, atp_imports_share_pct,
-               atp_balance_usd / 1e9
-        FROM marts.fct_atp_partner_year
-        WHERE year = ?
-        ORDER BY atp_imports_rank, partner_code
-        LIMIT ?
-        """,
-        [year, top],
-    ).fetchall()
-    keys = ("rank", "code", "name", "imports_bn", "change_bn", "yoy_pct", "share_pct", "balance_bn")
-    partners = [dict(zip(keys, row, strict=True)) for row in rows]
-    for partner in partners:
-        partner["name"] = title_name(partner["name"])
-    months, imports, yoy, balance = con.execute(
-        "SELECT months_covered, atp_imports_usd / 1e9, atp_imports_yoy_pct, atp_balance_usd / 1e9 "
-        "FROM marts.fct_us_atp_year WHERE year = ?",
-        [year],
-    ).fetchone()
-    # fct_us_atp_year has no change column; the prior same-months value is value / (1 + yoy).
-    change = None if yoy is None else imports - imports / (1 + yoy / 100)
-    us = {"imports_bn": imports, "change_bn": change, "yoy_pct": yoy, "balance_bn": balance}
-    return {"year": year, "months": months, "partners": partners, "us": us}
+@dataclass
+class TopPartners:
+    """The top partners of one year and flow, and the U.S. total line: the one top-partners
+    query behind `atp report` (text, markdown, csv, json), the HTML table and the Dagster
+    preview. Row keys: rank, partner_code, partner_name, atp_<flow>_usd,
+    atp_<flow>_change_usd, atp_<flow>_yoy_pct, atp_<flow>_share_pct, atp_balance_usd (dollars
+    and percent, unrounded, as in the marts)."""
+
+    year: int
+    flow: str
+    months_covered: int
+    partners: list[dict[str, Any]]
+    us_total: dict[str, Any]
+
+    @property
+    def columns(self) -> list[str]:
+        f = self.flow
+        return [
+            "rank",
+            "partner_code",
+            "partner_name",
+            f"atp_{f}_usd",
+            f"atp_{f}_change_usd",
+            f"atp_{f}_yoy_pct",
+            f"atp_{f}_share_pct",
+            "atp_balance_usd",
+        ]
+
+
+def top_partners(
+    con: duckdb.DuckDBPyConnection, year: int, flow: str = "imports", top: int = 10
+) -> TopPartners:
+    check_flow(flow)
+    months = require_year(con, year)
+    measures = f"atp_{flow}_usd, atp_{flow}_change_usd, atp_{flow}_yoy_pct"
+    partners = records(
+        con.execute(
+            f"""
+            SELECT atp_{flow}_rank AS rank, partner_code, partner_name, {measures},
+                   atp_{flow}_share_pct, atp_balance_usd
+            FROM marts.fct_atp_partner_year
+            WHERE year = ?
+            ORDER BY atp_{flow}_rank, partner_code
+            LIMIT ?
+            """,
+            [year, top],
+        )
+    )
+    us = records(
+        con.execute(
+            f"SELECT {measures}, 100.0 AS atp_{flow}_share_pct, atp_balance_usd "
+            "FROM marts.fct_us_atp_year WHERE year = ?",
+            [year],
+        )
+    )[0]
+    us_total = {"rank": None, "partner_code": US_TOTAL_CODE, "partner_name": US_TOTAL_NAME, **us}
+    return TopPartners(year, flow, months, partners, us_total)
 
 
 def top_sources_history(con: duckdb.DuckDBPyConnection, year: int, top: int = 10) -> dict:
@@ -203,62 +238,36 @@ def group_mix(con: duckdb.DuckDBPyConnection, year: int, top: int = 5) -> dict:
 
 def year_to_date(con: duckdb.DuckDBPyConnection, top: int = 10) -> dict | None:
     """The newest year's months against the same months of the year before: ATP imports ($bn) of
-    its top-`top` partners (ranked on the newest year) and of the U.S. total. The prior values
-    are None when the year before is not loaded; None when nothing is loaded at all."""
+    its top-`top` partners (ranked on the newest year) and of the U.S. total. The marts hold
+    the same-months change and YoY; the prior value is None where they have no base (the year
+    before is not loaded, or the partner had no trade then). None when nothing is loaded."""
     newest = con.execute(
         "SELECT year, months_covered FROM marts.fct_us_atp_year ORDER BY year DESC LIMIT 1"
     ).fetchone()
     if newest is None:
         return None
     year, months = newest
-    prior_loaded = con.execute(
-        "SELECT count(*) FROM marts.fct_us_atp_year WHERE year = ? AND months_covered >= ?",
-        [year - 1, months],
-    ).fetchone()[0]
+    measures = "atp_imports_usd / 1e9, atp_imports_change_usd / 1e9, atp_imports_yoy_pct"
     rows = con.execute(
-        """
-        WITH ytd_months AS (
-            SELECT DISTINCT month FROM marts.fct_atp_trade_monthly WHERE year = ?
-        ), prior AS (
-            SELECT partner_code, sum(imports_usd) AS imports_usd
-            FROM marts.fct_atp_trade_monthly
-            WHERE year = ? AND month IN (SELECT month FROM ytd_months)
-            GROUP BY partner_code
-        )
-        SELECT p.partner_code, p.partner_name, p.atp_imports_usd / 1e9,
-               coalesce(prior.imports_usd, 0) / 1e9
-        FROM marts.fct_atp_partner_year p LEFT JOIN prior USING (partner_code)
-        WHERE p.year = ?
-        ORDER BY p.atp_imports_rank, p.partner_code
-        LIMIT ?
-        """,
-        [year, year - 1, year, top],
+        f"SELECT partner_code, partner_name, {measures} FROM marts.fct_atp_partner_year "
+        "WHERE year = ? ORDER BY atp_imports_rank, partner_code LIMIT ?",
+        [year, top],
     ).fetchall()
     partners = [
-        {
-            "code": code,
-            "name": title_name(name),
-            "current_bn": current,
-            "prior_bn": prior if prior_loaded else None,
-            "yoy_pct": _yoy(current, prior) if prior_loaded else None,
-        }
-        for code, name, current, prior in rows
+        {"code": code, "name": title_name(name), **_versus(current, change, yoy)}
+        for code, name, current, change, yoy in rows
     ]
-    current, yoy = con.execute(
-        "SELECT atp_imports_usd / 1e9, atp_imports_yoy_pct FROM marts.fct_us_atp_year "
-        "WHERE year = ?",
-        [year],
-    ).fetchone()
-    prior = None if yoy is None else current / (1 + yoy / 100)
+    us = con.execute(f"SELECT {measures} FROM marts.fct_us_atp_year WHERE year = ?", [year])
     span = month_span(months)
     return {
         "year": year,
         "months": months,
         "label": f"{span} {year} vs {span} {year - 1}",
         "partners": partners,
-        "us": {"current_bn": current, "prior_bn": prior, "yoy_pct": yoy},
+        "us": _versus(*us.fetchone()),
     }
 
 
-def _yoy(current: float, prior: float) -> float | None:
-    return None if not prior else (current - prior) / prior * 100
+def _versus(current: float, change: float | None, yoy: float | None) -> dict:
+    prior = None if change is None else current - change
+    return {"current_bn": current, "prior_bn": prior, "yoy_pct": yoy}

@@ -10,14 +10,13 @@ copy.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.diskspace import ensure_free_space
 from ingest.errors import WarehouseError
+from ingest.files import atomic_path
 from ingest.warehouse import MARTS, connect, mart_tables, sql_string
 
 
@@ -30,61 +29,77 @@ class Publication:
     published_at: datetime
 
 
-def publish(warehouse: Path, published: Path, *, min_free_mb: int) -> Publication:
+def publish(
+    warehouse: Path,
+    published: Path,
+    *,
+    min_free_mb: int,
+    source_api: str,
+    demo: bool = False,
+) -> Publication:
+    """Copy the marts of `warehouse` into a new file that replaces `published` in one step.
+    `source_api` (the API's base URL, which never holds the key) and `demo` are recorded in
+    `main.publication`, so every reader can say where the data came from."""
     with connect(warehouse, read_only=True) as con:
         tables = mart_tables(con)
     if not tables:
         raise WarehouseError(f"{warehouse} has no marts to publish: run `make run` first.")
     # The copy holds the marts only; the working file (raw, history, staging) is an upper bound.
     ensure_free_space(published, warehouse.stat().st_size, min_free_mb, "publish the marts")
-    published.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        dir=published.parent, prefix=f".{published.name}.", suffix=".tmp"
-    )
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # DuckDB creates the file itself
     published_at = datetime.now(UTC)
-    try:
-        newest_month = _copy_marts(warehouse, tmp, tables, published_at)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        tmp.chmod(0o444)  # a copy for reading: writes belong to the working file
-        os.replace(tmp, published)
-        _fsync_dir(published.parent)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    # Read-only for everyone: writes belong to the working file.
+    with atomic_path(published, mode=0o444) as tmp:
+        newest_month = _copy_marts(warehouse, tmp, tables)
+        with connect(tmp) as con:
+            _record_publication(con, warehouse, published_at, newest_month, source_api, demo)
     return Publication(published, tables, published.stat().st_size, newest_month, published_at)
 
 
-def _copy_marts(warehouse: Path, target: Path, tables: list[str], published_at: datetime):
+def _copy_marts(warehouse: Path, target: Path, tables: list[str]) -> str | None:
+    """Each mart with its DDL as dbt made it (types, NOT NULL and key constraints of the
+    enforced contracts) and its table and column comments (dbt's persist_docs)."""
     with connect(target) as con:
         con.execute(f"ATTACH '{sql_string(str(warehouse))}' AS working (READ_ONLY)")
         con.execute(f"CREATE SCHEMA {MARTS}")
         for table in tables:
-            con.execute(f"CREATE TABLE {MARTS}.{table} AS SELECT * FROM working.{MARTS}.{table}")
+            ddl, comment = con.execute(
+                "SELECT sql, comment FROM duckdb_tables() "
+                "WHERE database_name = 'working' AND schema_name = ? AND table_name = ?",
+                [MARTS, table],
+            ).fetchone()
+            con.execute(ddl)
+            con.execute(f"INSERT INTO {MARTS}.{table} SELECT * FROM working.{MARTS}.{table}")
+            if comment:
+                con.execute(f"COMMENT ON TABLE {MARTS}.{table} IS '{sql_string(comment)}'")
+            for column, text in con.execute(
+                "SELECT column_name, comment FROM duckdb_columns() WHERE database_name = "
+                "'working' AND schema_name = ? AND table_name = ? AND comment IS NOT NULL",
+                [MARTS, table],
+            ).fetchall():
+                con.execute(
+                    f"COMMENT ON COLUMN {MARTS}.{table}.\"{column}\" IS '{sql_string(text)}'"
+                )
         newest = (
             con.execute(
                 f"SELECT strftime(max(month_start), '%Y-%m') FROM {MARTS}.fct_atp_trade_monthly"
-            ).fetchall()[0][0]
+            ).fetchone()[0]
             if "fct_atp_trade_monthly" in tables
             else None
         )
-        # When and what: readers (and `atp` commands) can say which data they are looking at.
-        con.execute(
-            "CREATE TABLE main.publication AS SELECT ?::TIMESTAMP AS published_at, "
-            "?::VARCHAR AS newest_month, ?::VARCHAR AS source_warehouse",
-            [published_at.replace(tzinfo=None), newest, str(warehouse)],
-        )
         con.execute("DETACH working")
-        con.execute("CHECKPOINT")
     return newest
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _record_publication(
+    con, warehouse: Path, published_at: datetime, newest: str | None, source_api: str, demo: bool
+) -> None:
+    # When, what and from where: readers (and `atp` commands) can say which data they see.
+    con.execute(
+        """
+        CREATE TABLE main.publication AS SELECT
+            ?::TIMESTAMP AS published_at, ?::VARCHAR AS newest_month,
+            ?::VARCHAR AS source_warehouse, ?::VARCHAR AS source_api, ?::BOOLEAN AS demo
+        """,
+        [published_at.replace(tzinfo=None), newest, str(warehouse), source_api, demo],
+    )
+    con.execute("CHECKPOINT")

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
+
+import duckdb
 
 from ingest.census_format import FLOWS
-from ingest.warehouse import connect, raw_table, table_exists
+from ingest.warehouse import raw_table, table_exists
 
 
 @dataclass(frozen=True)
@@ -45,18 +46,15 @@ def newest_month_due(today: date, lag_days: int) -> str:
         first = month_end.replace(day=1)
 
 
-def newest_month_held(warehouse: Path) -> str | None:
+def newest_month_held(con: duckdb.DuckDBPyConnection) -> str | None:
     """The newest month present in both raw tables."""
-    if not warehouse.exists():
-        return None
-    with connect(warehouse, read_only=True) as con:
-        newest = []
-        for flow in FLOWS:
-            if not table_exists(con, raw_table(flow)):
-                return None
-            newest.append(con.execute(f"SELECT max(time) FROM {raw_table(flow)}").fetchall()[0][0])
+    newest = []
+    for flow in FLOWS:
+        if not table_exists(con, raw_table(flow)):
+            return None
+        newest.append(con.execute(f"SELECT max(time) FROM {raw_table(flow)}").fetchone()[0])
     return None if None in newest else min(newest)
 
 
-def release_status(warehouse: Path, today: date, lag_days: int) -> ReleaseStatus:
-    return ReleaseStatus(newest_month_held(warehouse), newest_month_due(today, lag_days), lag_days)
+def release_status(con: duckdb.DuckDBPyConnection, today: date, lag_days: int) -> ReleaseStatus:
+    return ReleaseStatus(newest_month_held(con), newest_month_due(today, lag_days), lag_days)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from ingest.errors import ConfigError
 
@@ -16,6 +17,8 @@ DEFAULT_LANDING_DIR = "data/landing"
 DEFAULT_PUBLISHED = "data/atp.duckdb"
 DEFAULT_REPORT_DIR = "data/report"
 DEFAULT_START_YEAR = 2013
+# Census releases and the nightly schedule keep Washington time.
+CENSUS_TIMEZONE = "America/New_York"
 # Census publishes a month about five weeks after it ends; allow 40 days before calling it late.
 DEFAULT_RELEASE_LAG_DAYS = 40
 # 06:00 in America/New_York, after the 8:30 a.m. ET releases of the day before have landed.
@@ -43,6 +46,8 @@ class Settings:
     release_lag_days: int
     refresh_cron: str
     min_free_mb: int
+    # Data from the bundled demo API (`make demo`): every output says it is not Census data.
+    demo: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -60,6 +65,7 @@ class Settings:
             ),
             refresh_cron=_cron(env.get("ATP_REFRESH_CRON") or DEFAULT_REFRESH_CRON),
             min_free_mb=_whole_number(env, "ATP_MIN_FREE_MB", DEFAULT_MIN_FREE_MB, 0, 10**7),
+            demo=(env.get("ATP_DEMO") or "").strip().lower() in ("1", "true", "yes"),
         )
 
     def require_api_key(self) -> str:
@@ -71,7 +77,13 @@ class Settings:
 
     def years(self, today: date | None = None) -> list[int]:
         """Every year partition: ATP_START_YEAR through the current (unfinished) year."""
-        return list(range(self.start_year, (today or date.today()).year + 1))
+        return list(range(self.start_year, (today or census_today()).year + 1))
+
+
+def census_today(now: datetime | None = None) -> date:
+    """Today's date where Census and the nightly schedule keep time (America/New_York): the
+    one clock for choosing years and months due, whatever the machine's time zone."""
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(CENSUS_TIMEZONE)).date()
 
 
 def warehouse_path(env: Mapping[str, str] | None = None) -> Path:
@@ -100,7 +112,7 @@ def _landing_dir(value: str) -> Path:
 def _start_year(value: str | None) -> int:
     if value is None or not value.strip():
         return DEFAULT_START_YEAR
-    this_year = date.today().year
+    this_year = census_today().year
     try:
         year = int(value)
     except ValueError:

@@ -1,41 +1,20 @@
-"""The `atp` command line: run the pipeline, rebuild offline, and the analyst commands that read
-the published marts (report, partner, category, sql, export).
+"""The `atp` command line: the pipeline commands (run, refresh, rebuild, prepare) and, mounted
+from `analyst.cli`, the analyst commands. Settings are read here once, for every command.
 
-The analyst commands import no Dagster (their modules load lazily, and only DuckDB): they start
-fast. Every error, including a bad argument, is one line on stderr and exit status 2.
+Dagster loads only for the pipeline commands, so the analyst commands start fast. Every error,
+including a bad argument, is one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
-from datetime import date
-from pathlib import Path
 
+from analyst import cli as analyst_cli
 from ingest.errors import AtpError
-from ingest.settings import Settings
-
-# Commands that read the published copy (ATP_PUBLISHED): analyst.commands runs
-# them, without importing Dagster (they must start fast).
-ANALYST_COMMANDS = ("report", "partner", "category", "sql", "export", "html")
-TABLE_FORMATS = ("table", "csv", "json", "markdown")
-FIGURES_HELP = (
-    "table: aligned text (default); csv, json: whole dollars and unrounded percent, machine "
-    "column names; markdown: a GitHub table"
-)
-
-EXAMPLES = """\
-examples:
-  atp report --year 2025 --top 5 --format markdown
-  atp partner mexico                      # or a code: atp partner 2010
-  atp category aerospace --year 2025 --flow exports
-  atp sql "SELECT year, atp_imports_usd FROM marts.fct_us_atp_year ORDER BY year"
-  atp export --out exports/ --format csv
-
-The analyst commands read the published, read-only copy of the marts (ATP_PUBLISHED,
-default data/atp.duckdb) that every successful `make run` refreshes.
-"""
+from ingest.settings import Settings, census_today
 
 
 class UsageError(Exception):
@@ -51,118 +30,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="atp",
         description="U.S. advanced technology products trade warehouse.",
-        epilog=EXAMPLES,
+        epilog=analyst_cli.EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    # -- the pipeline (Dagster, loaded only for these) ----------------------------------------
+    pipeline = [
+        commands.add_parser(
+            "run", help="fetch every year partition from the Census API, load it, then dbt build"
+        ),
+        commands.add_parser(
+            "refresh",
+            help="refresh the years that can still change (as the nightly schedule does), then "
+            "dbt build and publish",
+        ),
+        commands.add_parser(
+            "rebuild",
+            help="reload the raw tables from the landing zone (no network), then dbt build",
+        ),
+    ]
+    for command in pipeline:
+        command.set_defaults(handler=_pipeline)
     commands.add_parser(
-        "run", help="fetch every year partition from the Census API, load it, then dbt build"
-    )
-    commands.add_parser(
-        "refresh",
-        help="refresh the years that can still change (as the nightly schedule does), then "
-        "dbt build and publish",
-    )
-    commands.add_parser(
-        "rebuild", help="reload the raw tables from the landing zone (no network), then dbt build"
-    )
-
-    # -- the analyst commands (read-only, on ATP_PUBLISHED) ------------------------------------
-    report = commands.add_parser(
-        "report",
-        help="top partners for one year",
-        description="The top partners of one year: ATP value, change and YoY % against the same "
-        "months of the year before, share of the U.S. total, ATP balance; then the U.S. total. "
-        "csv and json give whole dollars and unrounded percentages.",
-    )
-    _year_option(report)
-    _flow_option(report)
-    _top_option(report, "partners")
-    _format_option(report, TABLE_FORMATS, FIGURES_HELP)
-
-    partner = commands.add_parser(
-        "partner",
-        help="one partner's profile: ATP trade by year, ATP group mix, goods trade",
-        description="One partner's profile: ATP imports, exports and balance for every loaded "
-        "year, with YoY %, share of the U.S. total and rank among countries; its ATP group mix "
-        "in the latest full year; its total goods trade by year. A Census grouping (e.g. "
-        "'european union', 0003) works too, without rank or group mix.",
-    )
-    partner.add_argument(
-        "partner",
-        nargs="+",
-        metavar="CODE_OR_NAME",
-        help="a Census code (2010, exact) or a name (mexico, 'Korea, South'; case and "
-        "punctuation ignored, a part of a name if only one partner has it)",
-    )
-    _format_option(
-        partner,
-        ("table", "json", "markdown"),
-        "table: aligned text (default); json: whole dollars and unrounded percent; markdown: "
-        "GitHub tables",
-    )
-
-    category = commands.add_parser(
-        "category",
-        help="top partners within one ATP group for one year",
-        description="The largest partners within one ATP group (01-10): value, change, YoY %, "
-        "the partner's share of the U.S. total of the group, the group's share of the "
-        "partner's ATP trade, and the group's balance.",
-    )
-    category.add_argument(
-        "category",
-        metavar="CODE_OR_NAME",
-        help="an ATP group code (08 or 8) or name (aerospace; case ignored, a part of a name "
-        "if only one group has it)",
-    )
-    _year_option(category)
-    _flow_option(category)
-    _top_option(category, "partners")
-    _format_option(category, TABLE_FORMATS, FIGURES_HELP)
-
-    sql = commands.add_parser(
-        "sql",
-        help="run one read-only SQL query on the published marts",
-        description="Run one read-only query (SELECT, FROM, WITH, DESCRIBE, SHOW, SUMMARIZE, "
-        "EXPLAIN, PRAGMA, CALL) on the published marts; mart tables can be named without "
-        "`marts.`. Statements that write (INSERT, UPDATE, DELETE, CREATE, DROP, ATTACH, COPY, "
-        "...) are refused, and the session cannot read or write files.",
-    )
-    sql.add_argument("query", metavar="SQL", help="the query, or - to read it from stdin")
-    _format_option(
-        sql,
-        TABLE_FORMATS,
-        "table: aligned text (default); csv, json: the values as DuckDB returns them (NULL is "
-        "empty / null); markdown: a GitHub table",
-    )
-
-    export = commands.add_parser(
-        "export",
-        help="write every mart table to files, with a README of their columns",
-        description="Write every table of schema marts to DIR, one file per table, and "
-        "DIR/README.md listing each table's columns (name, type, dbt description). Existing "
-        "files of the same names are replaced.",
-    )
-    export.add_argument("--out", required=True, metavar="DIR", help="output directory")
-    export.add_argument(
-        "--format", choices=("parquet", "csv"), default="parquet", help="file format (parquet)"
-    )
-
-    html = commands.add_parser(
-        "html",
-        help="write the HTML report (tables and charts) from the published marts",
-        description="Write DIR/index.html: one self-contained page (no network needed) with the "
-        "latest full year's top partners and charts of the marts. `make run` writes it too.",
-    )
-    html.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        help="output directory (default: ATP_REPORT_DIR, data/report)",
-    )
-
+        "prepare", help="parse the dbt project for ATP_WAREHOUSE (what `make prepare` runs)"
+    ).set_defaults(handler=_prepare)
+    analyst_cli.register(commands)
     return parser
 
 
@@ -176,83 +67,43 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else 0
     try:
-        if args.command in ANALYST_COMMANDS:
-            return _analyst(args)
-        from orchestration.runner import run_pipeline
-
-        if args.command == "refresh":
-            from orchestration.schedules import refresh_years
-
-            settings = Settings.from_env()
-            return run_pipeline(years=refresh_years(date.today(), settings.start_year))
-        return run_pipeline(source="api" if args.command == "run" else "landing")
+        return args.handler(args, Settings.from_env())
     except AtpError as exc:
         print(f"atp {args.command}: {exc}", file=sys.stderr)
         return 2
 
 
-def _analyst(args: argparse.Namespace) -> int:
-    from analyst.commands import run
-    from analyst.formats import one_line
+def _pipeline(args: argparse.Namespace, settings: Settings) -> int:
+    _load_pipeline_code()
+    # Dagster's documented switch for single-run backfills: one "planned" event per asset for
+    # the whole year range, not one per asset and year (bench/README.md). Set here, in the
+    # command's own process, never by code that tests or the webserver import.
+    os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
+    from orchestration.runner import run_pipeline
+    from orchestration.schedules import refresh_years
 
-    if args.command == "partner":
-        args.partner = " ".join(args.partner)
-    try:
-        output = run(args, Settings.from_env())
-    except AtpError as exc:
-        print(f"atp {args.command}: {one_line(exc)}", file=sys.stderr)
-        return 2
-    return _emit(output)
+    if args.command == "refresh":
+        return run_pipeline(settings, years=refresh_years(census_today(), settings.start_year))
+    return run_pipeline(settings, source="api" if args.command == "run" else "landing")
 
 
-def _emit(text: str) -> int:
-    try:
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
-    except BrokenPipeError:  # e.g. `atp sql ... | head`: stop quietly
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+def _prepare(args: argparse.Namespace, settings: Settings) -> int:
+    from orchestration.dbt_project import prepare_dbt
+
+    print(f"dbt manifest for {settings.warehouse}: {prepare_dbt(settings.warehouse)}")
     return 0
 
 
-def _year_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--year", type=_year, required=True, help="calendar year, e.g. 2024 (must be loaded)"
-    )
-
-
-def _flow_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--flow", choices=["imports", "exports"], default="imports", help="trade flow (imports)"
-    )
-
-
-def _top_option(parser: argparse.ArgumentParser, noun: str) -> None:
-    parser.add_argument("--top", type=_positive_int, default=10, help=f"how many {noun} (10)")
-
-
-def _format_option(parser: argparse.ArgumentParser, formats: tuple[str, ...], text: str) -> None:
-    parser.add_argument("--format", choices=formats, default="table", help=text)
-
-
-def _year(text: str) -> int:
+def _load_pipeline_code() -> None:
+    """Import Dagster, dbt's manifest and the definitions with the garbage collector off, then
+    freeze what they left (~300,000 long-lived objects), so that it does not scan them again
+    and again during the run and at exit (bench/README.md)."""
+    gc.disable()
     try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1000 <= value <= 9999:
-        raise argparse.ArgumentTypeError(f"expected a four-digit year such as 2024, got {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
-    return value
+        import orchestration.runner  # noqa: F401
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,12 +4,14 @@ included) succeeded in the same run."""
 
 import dagster as dg
 
+from analyst.html_report import write_html_report
 from ingest.locking import writer_lock
 from ingest.publish import publish
-from ingest.settings import Settings
-from analyst.html_report import write_html_report
+from ingest.warehouse import connect
 from orchestration.dbt_assets import atp_dbt_models
+from orchestration.mart_metadata import mart_metadata
 from orchestration.raw_assets import DUCKDB_POOL
+from orchestration.resources import AtpSettings
 
 
 @dg.asset(
@@ -23,13 +25,24 @@ from orchestration.raw_assets import DUCKDB_POOL
         "step after a run whose loads and tests all passed. Analysts and `atp` commands read it."
     ),
 )
-def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    settings = Settings.from_env()
-    with writer_lock(settings.warehouse):
+def published_warehouse(
+    context: dg.AssetExecutionContext, settings: AtpSettings
+) -> dg.MaterializeResult:
+    config = settings.settings
+    with writer_lock(config.warehouse):
         publication = publish(
-            settings.warehouse, settings.published, min_free_mb=settings.min_free_mb
+            config.warehouse,
+            config.published,
+            min_free_mb=config.min_free_mb,
+            source_api=config.base_url,
+            demo=config.demo,
         )
     context.log.info(f"published {len(publication.tables)} mart tables to {publication.path}")
+    # The marts' row counts, newest month and preview, as the analysts' copy has them: read
+    # after the build, in this step, so they can never stand in for a dbt error.
+    with connect(publication.path, read_only=True) as con:
+        for key, metadata in mart_metadata(con).items():
+            context.log_event(dg.AssetObservation(asset_key=key, metadata=metadata))
     return dg.MaterializeResult(
         metadata={
             "path": str(publication.path),
@@ -51,9 +64,9 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
         "marts, at ATP_REPORT_DIR/index.html (default data/report/index.html)."
     ),
 )
-def html_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    settings = Settings.from_env()
-    path = write_html_report(settings.published, settings.report_dir)
+def html_report(context: dg.AssetExecutionContext, settings: AtpSettings) -> dg.MaterializeResult:
+    config = settings.settings
+    path = write_html_report(config.published, config.report_dir)
     context.log.info(f"wrote the HTML report {path}")
     return dg.MaterializeResult(
         metadata={"path": str(path), "bytes": dg.MetadataValue.int(path.stat().st_size)}

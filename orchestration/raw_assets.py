@@ -8,7 +8,7 @@ from ingest.census_format import FLOWS
 from ingest.errors import AtpError, CensusAuthError, ConfigError
 from ingest.locking import writer_lock
 from ingest.partitions import PartitionResult, load_years
-from ingest.settings import Settings
+from orchestration.resources import AtpSettings
 
 RAW_GROUP = "raw"
 # DuckDB takes one writer at a time: every asset that writes the file shares this pool (limit 1).
@@ -18,7 +18,7 @@ _STOP_AT_ONCE = (ConfigError, CensusAuthError)
 
 
 class PartitionsFailed(AtpError):
-    """Some year partitions of a run could not be loaded; the others were."""
+    """Some year partitions of a run could not be loaded; the message names those that were."""
 
 
 def yearly_partitions(start_year: int) -> dg.TimeWindowPartitionsDefinition:
@@ -72,13 +72,12 @@ def build_raw_asset(flow: str, partitions_def: dg.PartitionsDefinition) -> dg.As
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=DUCKDB_POOL,
     )
-    def _raw(context: dg.AssetExecutionContext, config: RawLoadConfig):
-        settings = Settings.from_env()
+    def _raw(context: dg.AssetExecutionContext, config: RawLoadConfig, settings: AtpSettings):
         loaded: dict[str, dict] = {}
         failed: list[str] = []
         years = [int(key) for key in context.partition_keys]
-        with writer_lock(settings.warehouse):
-            outcomes = list(_load_all(context, settings, flow, years, config.source))
+        with writer_lock(settings.settings.warehouse):
+            outcomes = _load_all(context, settings.settings, flow, years, config.source)
         for year, outcome in outcomes:
             if isinstance(outcome, AtpError):
                 where = f"{flow} {year}"
@@ -95,9 +94,10 @@ def build_raw_asset(flow: str, partitions_def: dg.PartitionsDefinition) -> dg.As
                     context.log_event(
                         dg.AssetMaterialization(asset_key, partition=key, metadata=metadata)
                     )
+            done = f": {', '.join(loaded)}" if loaded else ""
             raise PartitionsFailed(
-                f"{len(failed)} of {len(context.partition_keys)} {flow} partition(s) failed; "
-                "the others were loaded:\n" + "\n".join(failed)
+                f"{flow}: {len(loaded)} of {len(years)} year(s) loaded{done}; failed:\n"
+                + "\n".join(failed)
             )
         for key, metadata in loaded.items():
             context.add_asset_metadata(metadata, asset_key=raw_key, partition_key=key)
@@ -107,13 +107,27 @@ def build_raw_asset(flow: str, partitions_def: dg.PartitionsDefinition) -> dg.As
     return _raw
 
 
-def _load_all(context, settings, flow, years, source):
-    """Load the years in order, stopping early on an error that would repeat for every year."""
-    for year, outcome in load_years(settings, flow, years, source):
-        yield year, outcome
-        if isinstance(outcome, _STOP_AT_ONCE):
-            context.log.error(f"{flow}: stopping at {year}, this error would repeat for every year")
-            return
+def _load_all(
+    context, settings, flow, years, source
+) -> list[tuple[int, PartitionResult | AtpError]]:
+    """Every year's outcome, in order, so that each year ends either materialized or failed
+    with its reason. An error that would repeat for every year (a bad key, a bad setting)
+    fails the remaining years at once; an unexpected error fails the years not yet loaded."""
+    outcomes: list[tuple[int, PartitionResult | AtpError]] = []
+    stop: AtpError | None = None
+    try:
+        for year, outcome in load_years(settings, flow, years, source):
+            outcomes.append((year, outcome))
+            if isinstance(outcome, _STOP_AT_ONCE):
+                context.log.error(
+                    f"{flow}: stopping at {year}, this error would repeat for every year"
+                )
+                stop = outcome
+                break
+    except Exception as exc:  # noqa: BLE001 - reported per year, not lost with the step
+        stop = AtpError(f"{exc.__class__.__name__}: {exc}")
+    done = {year for year, _ in outcomes}
+    return outcomes + [(year, stop) for year in years if year not in done and stop]
 
 
 def partition_metadata(result: PartitionResult) -> dict:

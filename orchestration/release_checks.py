@@ -1,15 +1,16 @@
 """Release awareness: warn (never fail a run) when the warehouse is behind Census's calendar."""
 
 from collections.abc import Iterator
-from datetime import date
 
 import dagster as dg
+from dagster_duckdb import DuckDBResource
 
 from ingest.census_format import FLOWS
 from ingest.locking import writer_lock
 from ingest.releases import release_status
-from ingest.settings import Settings
+from ingest.settings import census_today
 from orchestration.raw_assets import raw_asset_key
+from orchestration.resources import AtpSettings
 
 CHECK_NAME = "census_release_is_current"
 
@@ -31,12 +32,14 @@ CHECK_NAME = "census_release_is_current"
     ],
     can_subset=True,
 )
-def release_check(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
+def release_check(
+    context: dg.AssetCheckExecutionContext, settings: AtpSettings, warehouse: DuckDBResource
+) -> Iterator[dg.AssetCheckResult]:
     # One status for both raw tables: the newest month held is the one present in both flows.
-    settings = Settings.from_env()
-    # Even a read-only open fails while another process writes: wait for the writer.
-    with writer_lock(settings.warehouse):
-        status = release_status(settings.warehouse, date.today(), settings.release_lag_days)
+    config = settings.settings
+    # DuckDB allows one process at a time to open the file for writing: wait for the writer.
+    with writer_lock(config.warehouse), warehouse.get_connection() as con:
+        status = release_status(con, census_today(), config.release_lag_days)
     for check_key in context.selected_asset_check_keys:
         yield dg.AssetCheckResult(
             asset_key=check_key.asset_key,
@@ -50,6 +53,3 @@ def release_check(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCh
                 "release_lag_days": dg.MetadataValue.int(status.lag_days),
             },
         )
-
-
-release_checks = [release_check]

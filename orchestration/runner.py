@@ -6,21 +6,18 @@ Runs in-process against the Dagster instance in DAGSTER_HOME (the Makefile point
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
-import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 
 import dagster as dg
 
 from ingest.census_format import FLOWS
 from ingest.settings import Settings
+from orchestration.definitions import PIPELINE_JOB, build_definitions
 from orchestration.raw_assets import raw_asset_key
 from orchestration.schedules import partition_range_tags
 
-PIPELINE_JOB = "atp_pipeline_job"
 _STEP_NAMES = {
     "atp_dbt_models": "dbt build",
     "published__atp_warehouse": "publish",
@@ -30,6 +27,7 @@ _QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def run_pipeline(
+    settings: Settings,
     source: str = "api",
     years: Sequence[int] | None = None,
     *,
@@ -38,17 +36,16 @@ def run_pipeline(
 ) -> int:
     """Load the raw partitions of `years` (consecutive; default: all) from `source` ("api" or
     "landing"), then build every dbt model and test. Returns a process exit code."""
-    settings = Settings.from_env()
     if source == "api":
         settings.require_api_key()  # fail before any request
-    defs = _definitions()
+    defs = build_definitions(settings)
 
     years = list(years) if years is not None else settings.years()
     if years != list(range(years[0], years[-1] + 1)):
         raise ValueError(f"years must be consecutive, got {years}")
     verb = "fetching from the Census API" if source == "api" else "reloading from the landing zone"
     out(f"Raw partitions {years[0]}..{years[-1]} ({verb}) into {settings.warehouse}")
-    with _progress_to(out), _one_planned_event_per_asset():
+    with _progress_to(out):
         result = defs.resolve_job_def(PIPELINE_JOB).execute_in_process(
             instance=instance or _instance(),
             tags=partition_range_tags(years),
@@ -59,45 +56,6 @@ def run_pipeline(
             raise_on_error=False,
         )
     return report(result, out)
-
-
-def _definitions() -> dg.Definitions:
-    """The code location, imported only when a run needs it (it loads dbt's manifest).
-
-    Its imports leave ~300,000 long-lived objects. The first time, they load with the garbage
-    collector off and are then frozen, so that it does not scan them again and again while they
-    load, during the run (the partition loads allocate a lot) and at exit: about 1 s of CPU."""
-    if "orchestration.definitions" in sys.modules:
-        from orchestration.definitions import defs
-
-        return defs
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        from orchestration.definitions import defs
-    finally:
-        gc.freeze()
-        if was_enabled:
-            gc.enable()
-    return defs
-
-
-@contextmanager
-def _one_planned_event_per_asset() -> Iterator[None]:
-    """Dagster's documented switch for single-run backfills: one "planned" event per asset for
-    the whole year range, not one per asset and year (23 x 14 SQLite writes, ~3 s of a full run).
-    Its trade-off: the years of a failed run show as missing rather than failed in the UI's
-    partition bar; the run itself, and `atp run`, still name the years that failed."""
-    name = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
-    before = os.environ.get(name)
-    os.environ[name] = "true"
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ[name]
-        else:
-            os.environ[name] = before
 
 
 def report(result: dg.ExecuteInProcessResult, out: Callable[[str], None]) -> int:

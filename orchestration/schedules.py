@@ -1,7 +1,6 @@
 """The nightly refresh: every year partition that can still change, then dbt, then publish."""
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import dagster as dg
 from dagster._core.storage.tags import (
@@ -9,7 +8,9 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
-REFRESH_TIMEZONE = "America/New_York"
+from ingest.settings import CENSUS_TIMEZONE, census_today
+from orchestration.resources import AtpSettings
+
 # Census publishes its annual revision of the prior years with the April data, in early June.
 ANNUAL_REVISION_MONTHS = (6, 7)
 ANNUAL_REVISION_YEARS = 3
@@ -32,22 +33,21 @@ def partition_range_tags(years: list[int]) -> dict[str, str]:
     }
 
 
-def build_refresh_schedule(job, cron: str, start_year: int) -> dg.ScheduleDefinition:
+def build_refresh_schedule(job, cron: str) -> dg.ScheduleDefinition:
     @dg.schedule(
         name="nightly_refresh",
         job=job,
         cron_schedule=cron,
-        execution_timezone=REFRESH_TIMEZONE,
+        execution_timezone=CENSUS_TIMEZONE,
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description=(
             "Refreshes the year partitions that can still change (see refresh_years), rebuilds "
             "the dbt models and publishes the marts, in one run. ATP_REFRESH_CRON sets the time."
         ),
     )
-    def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-        when = context.scheduled_execution_time or datetime.now(ZoneInfo(REFRESH_TIMEZONE))
-        today = when.astimezone(ZoneInfo(REFRESH_TIMEZONE)).date()
-        years = refresh_years(today, start_year)
+    def _schedule(context: dg.ScheduleEvaluationContext, settings: AtpSettings) -> dg.RunRequest:
+        today = census_today(context.scheduled_execution_time)
+        years = refresh_years(today, settings.start_year)
         return dg.RunRequest(
             run_key=f"refresh-{today.isoformat()}",
             tags={**partition_range_tags(years), "atp/refresh_years": f"{years[0]}-{years[-1]}"},

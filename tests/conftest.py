@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from fake_census import FakeCensusApi, fixture_dataset
 from ingest.client import CensusClient, RetryPolicy
 from ingest.settings import Settings
-from fake_census import FakeCensusApi, fixture_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 # A recognisable key: tests search logs, errors and files for it.
@@ -24,19 +23,16 @@ FAST_POLICY = RetryPolicy(
 def pytest_configure(config):
     # The Dagster definitions load dbt's manifest. `make test` prepares it; a bare pytest after
     # editing a model would otherwise run against a stale one.
-    project = ROOT / "dbt_project"
-    manifest = project / "target" / "manifest.json"
+    from orchestration.dbt_project import DBT_PROJECT_DIR, prepare_dbt
+
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
     sources = [
         p
-        for p in project.rglob("*")
+        for p in DBT_PROJECT_DIR.rglob("*")
         if p.suffix in {".sql", ".yml", ".csv"} and "target" not in p.parts
     ]
     if not manifest.exists() or max(p.stat().st_mtime for p in sources) > manifest.stat().st_mtime:
-        subprocess.run(
-            [Path(sys.executable).parent / "dbt", "parse", "--quiet", "--profiles-dir", "."],
-            cwd=project,
-            check=True,
-        )
+        prepare_dbt(ROOT / "data" / "warehouse.duckdb")
 
 
 @pytest.fixture
@@ -45,21 +41,42 @@ def fake_api():
         yield api
 
 
-def point_settings_at(mp: pytest.MonkeyPatch, folder: Path, base_url: str) -> Settings:
+def make_settings(folder: Path, base_url: str, **changes) -> Settings:
     """Every setting at the fake API and at files in `folder` (nothing in the checkout)."""
-    mp.setenv("CENSUS_API_BASE_URL", base_url)
-    mp.setenv("CENSUS_API_KEY", SENTINEL_KEY)
-    mp.setenv("ATP_WAREHOUSE", str(folder / "warehouse.duckdb"))
-    mp.setenv("ATP_LANDING_DIR", str(folder / "landing"))
-    mp.setenv("ATP_PUBLISHED", str(folder / "atp.duckdb"))
-    mp.setenv("ATP_REPORT_DIR", str(folder / "report"))
-    mp.setenv("ATP_START_YEAR", "2024")
-    return Settings.from_env()
+    settings = Settings(
+        base_url=base_url,
+        api_key=SENTINEL_KEY,
+        warehouse=folder / "warehouse.duckdb",
+        landing_dir=folder / "landing",
+        published=folder / "atp.duckdb",
+        report_dir=folder / "report",
+        start_year=2024,
+        release_lag_days=40,
+        refresh_cron="0 6 * * *",
+        min_free_mb=200,
+    )
+    return replace(settings, **changes)
+
+
+def point_cli_at(mp: pytest.MonkeyPatch, settings: Settings) -> None:
+    """The environment the `atp` command line reads, for these settings."""
+    mp.setenv("CENSUS_API_BASE_URL", settings.base_url)
+    mp.setenv("ATP_WAREHOUSE", str(settings.warehouse))
+    mp.setenv("ATP_LANDING_DIR", str(settings.landing_dir))
+    mp.setenv("ATP_PUBLISHED", str(settings.published))
+    mp.setenv("ATP_REPORT_DIR", str(settings.report_dir))
+    mp.setenv("ATP_START_YEAR", str(settings.start_year))
+
+
+@pytest.fixture(autouse=True)
+def api_key(monkeypatch):
+    """The key is a secret: Dagster reads it from the environment (an EnvVar), never config."""
+    monkeypatch.setenv("CENSUS_API_KEY", SENTINEL_KEY)
 
 
 @pytest.fixture
-def env(monkeypatch, tmp_path, fake_api) -> Settings:
-    return point_settings_at(monkeypatch, tmp_path, fake_api.base_url)
+def env(tmp_path, fake_api) -> Settings:
+    return make_settings(tmp_path, fake_api.base_url)
 
 
 @pytest.fixture

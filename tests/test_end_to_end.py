@@ -16,9 +16,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.runner import run_pipeline
-from tests.conftest import ROOT, point_settings_at
 from fake_census import FakeCensusApi, fixture_dataset
+from orchestration.runner import run_pipeline
+from tests.conftest import ROOT, SENTINEL_KEY, make_settings, point_cli_at
 
 B = 1_000_000_000
 MEXICO, CHINA, TAIWAN, GERMANY, CANADA, VIETNAM = "2010", "5700", "5830", "4280", "1220", "5520"
@@ -28,10 +28,12 @@ MEXICO, CHINA, TAIWAN, GERMANY, CANADA, VIETNAM = "2010", "5700", "5830", "4280"
 def built(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e")
     with FakeCensusApi(fixture_dataset()) as api, pytest.MonkeyPatch.context() as mp:
-        settings = point_settings_at(mp, tmp, api.base_url)
+        mp.setenv("CENSUS_API_KEY", SENTINEL_KEY)
+        settings = make_settings(tmp, api.base_url)
+        point_cli_at(mp, settings)
         lines: list[str] = []
         instance = dg.DagsterInstance.ephemeral()
-        code = run_pipeline("api", instance=instance, out=lines.append)
+        code = run_pipeline(settings, "api", instance=instance, out=lines.append)
         yield {
             "code": code,
             "lines": lines,

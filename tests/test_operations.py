@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -17,16 +18,20 @@ import dagster as dg
 import duckdb
 import pytest
 
+from fake_census import revised_fixture_dataset
 from ingest import diskspace
 from ingest.errors import WarehouseError
 from ingest.landing import landed_files
 from ingest.locking import writer_lock
 from ingest.partitions import fetch_and_load
 from ingest.releases import newest_month_due, release_status
+from ingest.settings import Settings
+from ingest.warehouse import connect
+from orchestration.definitions import build_definitions
+from orchestration.resources import AtpSettings
 from orchestration.runner import run_pipeline
-from orchestration.schedules import build_refresh_schedule, refresh_years
-from tests.conftest import ROOT
-from fake_census import revised_fixture_dataset
+from orchestration.schedules import refresh_years
+from tests.conftest import ROOT, make_settings, point_cli_at
 
 B = 1_000_000_000
 NEW_YORK = ZoneInfo("America/New_York")
@@ -70,16 +75,20 @@ def test_refresh_never_goes_before_the_first_year():
         (datetime(2026, 11, 27, 6, 0, tzinfo=NEW_YORK), "2025", "2026"),
     ],
 )
-def test_the_schedule_requests_one_run_over_those_years(when, start, end):
-    from orchestration.definitions import defs
-
+def test_the_schedule_requests_one_run_over_those_years(when, start, end, tmp_path):
+    settings = make_settings(tmp_path, "http://127.0.0.1:9", start_year=2013)
+    defs = build_definitions(settings)
     schedule = defs.get_schedule_def("nightly_refresh")
     assert (schedule.cron_schedule, schedule.execution_timezone) == (
         "0 6 * * *",
         "America/New_York",
     )
     with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=when)
+        context = dg.build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=when,
+            resources={"settings": AtpSettings.from_settings(settings)},
+        )
         data = schedule.evaluate_tick(context)
     (request,) = data.run_requests
     assert request.tags["dagster/asset_partition_range_start"] == start
@@ -88,9 +97,8 @@ def test_the_schedule_requests_one_run_over_those_years(when, start, end):
 
 
 def test_the_refresh_time_is_configurable():
-    from orchestration.definitions import atp_pipeline_job
-
-    schedule = build_refresh_schedule(atp_pipeline_job, "30 7 * * 1-5", 2013)
+    settings = Settings.from_env({"ATP_REFRESH_CRON": " 30 7  * * 1-5 "})
+    schedule = build_definitions(settings).get_schedule_def("nightly_refresh")
     assert schedule.cron_schedule == "30 7 * * 1-5"
 
 
@@ -114,9 +122,10 @@ def test_a_warehouse_behind_the_calendar_is_flagged_with_both_months(env, client
     census, _ = client
     for flow in ("imports", "exports"):
         fetch_and_load(env, flow, 2026, census)  # January-September 2026
-    current = release_status(env.warehouse, date(2026, 11, 27), 40)
+    with connect(env.warehouse, read_only=True) as con:
+        current = release_status(con, date(2026, 11, 27), 40)
+        late = release_status(con, date(2027, 1, 15), 40)
     assert not current.behind and current.newest_held == "2026-09"
-    late = release_status(env.warehouse, date(2027, 1, 15), 40)
     assert late.behind
     assert "holds 2026-09" in late.describe() and "published 2026-11" in late.describe()
 
@@ -124,14 +133,14 @@ def test_a_warehouse_behind_the_calendar_is_flagged_with_both_months(env, client
 # -- revisions, publishing, release warning (one pipeline, two vintages) -----------------------
 
 
-def test_a_revision_shows_in_the_marts_and_in_the_revisions_mart(env, fake_api, monkeypatch):
-    monkeypatch.setenv("ATP_RELEASE_LAG_DAYS", "0")  # every finished month is due: must warn
+def test_a_revision_shows_in_the_marts_and_in_the_revisions_mart(env, fake_api):
+    env = replace(env, release_lag_days=0)  # every finished month is due: must warn
     instance = dg.DagsterInstance.ephemeral()
-    assert run_pipeline("api", years=[2024, 2025], instance=instance, out=quiet) == 0
+    assert run_pipeline(env, "api", years=[2024, 2025], instance=instance, out=quiet) == 0
     # The June revision: China's 2025 imports revised up, Canada dropped from 2025 imports.
     fake_api.dataset = revised_fixture_dataset()
     out: list[str] = []
-    assert run_pipeline("api", years=[2024, 2025], instance=instance, out=out.append) == 0
+    assert run_pipeline(env, "api", years=[2024, 2025], instance=instance, out=out.append) == 0
     assert any(
         line.startswith("  WARNING census_hitech_imports: behind: the warehouse holds 2025-12")
         for line in out
@@ -189,11 +198,11 @@ def test_a_revision_shows_in_the_marts_and_in_the_revisions_mart(env, fake_api, 
 
 def test_a_failed_run_publishes_nothing(env, fake_api):
     instance = dg.DagsterInstance.ephemeral()
-    assert run_pipeline("api", years=[2025], instance=instance, out=quiet) == 0
+    assert run_pipeline(env, "api", years=[2025], instance=instance, out=quiet) == 0
     before = env.published.read_bytes()
     fake_api.set_fault_for("exports", 2025, "bad_value")
     out: list[str] = []
-    assert run_pipeline("api", years=[2025], instance=instance, out=out.append) == 1
+    assert run_pipeline(env, "api", years=[2025], instance=instance, out=out.append) == 1
     assert not any(line.startswith("Published") for line in out)
     assert env.published.read_bytes() == before
     assert not (env.published.stat().st_mode & 0o222)  # the published copy is read-only
@@ -201,13 +210,7 @@ def test_a_failed_run_publishes_nothing(env, fake_api):
 
 # -- concurrency ------------------------------------------------------------------------------
 
-RUN_SCRIPT = textwrap.dedent(
-    """
-    import sys
-    from orchestration.runner import run_pipeline
-    sys.exit(run_pipeline("api", years=[2025, 2026]))
-    """
-)
+RUN_SCRIPT = "import sys; from orchestration.cli import main; sys.exit(main(['run']))"
 
 
 def _read_until(run: subprocess.Popen, text: str, max_lines: int = 50) -> None:
@@ -217,7 +220,8 @@ def _read_until(run: subprocess.Popen, text: str, max_lines: int = 50) -> None:
     raise AssertionError(f"{text!r} not seen in the run's output")
 
 
-def test_two_runs_at_once_wait_for_each_other(env):
+def test_two_runs_at_once_wait_for_each_other(env, monkeypatch):
+    point_cli_at(monkeypatch, replace(env, start_year=2025))  # `atp run`: 2025..2026
     # Hold the writer lock while both runs start, so that both reach it while it is taken
     # (without this, one run could finish before the other starts and nothing would be tested).
     with writer_lock(env.warehouse):
@@ -264,7 +268,7 @@ READER_SCRIPT = textwrap.dedent(
 
 def test_a_reader_session_neither_blocks_a_refresh_nor_sees_its_file_change(env, fake_api):
     instance = dg.DagsterInstance.ephemeral()
-    assert run_pipeline("api", years=[2024, 2025], instance=instance, out=quiet) == 0
+    assert run_pipeline(env, "api", years=[2024, 2025], instance=instance, out=quiet) == 0
     reader = subprocess.Popen(
         [sys.executable, "-c", READER_SCRIPT, str(env.published)],
         stdin=subprocess.PIPE,
@@ -274,7 +278,7 @@ def test_a_reader_session_neither_blocks_a_refresh_nor_sees_its_file_change(env,
     try:
         assert reader.stdout.readline().strip() == str(108 * B)
         fake_api.dataset = revised_fixture_dataset()
-        assert run_pipeline("api", years=[2025], instance=instance, out=quiet) == 0
+        assert run_pipeline(env, "api", years=[2025], instance=instance, out=quiet) == 0
         reader.stdin.write("\n")
         reader.stdin.flush()
         assert reader.stdout.readline().strip() == str(108 * B)  # the session's copy is unchanged

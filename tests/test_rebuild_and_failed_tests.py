@@ -9,8 +9,8 @@ import sys
 import dagster as dg
 import duckdb
 
-from orchestration.runner import run_pipeline
 from fake_census.fixtures import TOTAL, FixtureDataset
+from orchestration.runner import run_pipeline
 
 MARTS_QUERY = "SELECT * FROM marts.fct_atp_partner_year ORDER BY partner_code, year"
 
@@ -35,11 +35,11 @@ def marts(settings):
 
 def test_a_failing_dbt_test_stops_the_marts(env, fake_api):
     instance = dg.DagsterInstance.ephemeral()
-    assert run_pipeline("api", years=[2024, 2025], instance=instance, out=lambda _: None) == 0
+    assert run_pipeline(env, "api", years=[2024, 2025], instance=instance, out=lambda _: None) == 0
     before = marts(env)
     fake_api.dataset = UnreconciledTotal()
     out: list[str] = []
-    assert run_pipeline("api", years=[2025], instance=instance, out=out.append) == 1
+    assert run_pipeline(env, "api", years=[2025], instance=instance, out=out.append) == 1
     assert (
         "  FAILED test us_total_matches_countries_stg_census__hitech_imports_0_5 on "
         in "\n".join(out)
@@ -50,12 +50,12 @@ def test_a_failing_dbt_test_stops_the_marts(env, fake_api):
 
 def test_rebuild_reloads_from_the_landing_zone_without_the_network(env, fake_api):
     instance = dg.DagsterInstance.ephemeral()
-    assert run_pipeline("api", years=[2024, 2025], instance=instance, out=lambda _: None) == 0
+    assert run_pipeline(env, "api", years=[2024, 2025], instance=instance, out=lambda _: None) == 0
     before = marts(env)
     fake_api.stop()
     env.warehouse.unlink()
     out: list[str] = []
-    assert run_pipeline("landing", years=[2024, 2025], instance=instance, out=out.append) == 0
+    assert run_pipeline(env, "landing", years=[2024, 2025], instance=instance, out=out.append) == 0
     assert "(reloading from the landing zone)" in out[0]
     assert "  exports 2025: 1,296 rows, 12 month(s) 2025-01..2025-12" in out
     assert marts(env) == before
@@ -65,7 +65,9 @@ def test_a_failed_partition_keeps_the_others_and_skips_dbt(env, fake_api):
     instance = dg.DagsterInstance.ephemeral()
     fake_api.set_fault_for("imports", 2025, "400")
     out: list[str] = []
-    assert run_pipeline("api", years=[2024, 2025, 2026], instance=instance, out=out.append) == 1
+    assert (
+        run_pipeline(env, "api", years=[2024, 2025, 2026], instance=instance, out=out.append) == 1
+    )
     text = "\n".join(out)
     assert "FAILED raw load: 1 of 3 imports partition(s) failed" in text
     assert (
@@ -94,7 +96,7 @@ def test_a_failed_partition_keeps_the_others_and_skips_dbt(env, fake_api):
 
 def test_a_busy_warehouse_fails_the_raw_loads_with_the_reason_and_loads_nothing(env, fake_api):
     instance = dg.DagsterInstance.ephemeral()
-    assert run_pipeline("api", years=[2025], instance=instance, out=lambda _: None) == 0
+    assert run_pipeline(env, "api", years=[2025], instance=instance, out=lambda _: None) == 0
     holder = subprocess.Popen(  # another process holding the warehouse open for writing
         [sys.executable, "-c", HOLD_WAREHOUSE, str(env.warehouse)],
         stdout=subprocess.PIPE,
@@ -103,7 +105,7 @@ def test_a_busy_warehouse_fails_the_raw_loads_with_the_reason_and_loads_nothing(
     try:
         assert holder.stdout.readline().strip() == "ready"
         out: list[str] = []
-        assert run_pipeline("api", years=[2024, 2025], instance=instance, out=out.append) == 1
+        assert run_pipeline(env, "api", years=[2024, 2025], instance=instance, out=out.append) == 1
     finally:
         holder.kill()
         holder.wait()

@@ -47,12 +47,12 @@ def test_the_key_is_never_logged_raised_or_stored(env, fake_api, debug_logs, cap
     out: list[str] = []
     # A good run with a retry on the way (warning logs), through Dagster and dbt.
     fake_api.script("500")
-    assert run_pipeline("api", years=[2024, 2025], instance=instance, out=out.append) == 0
+    assert run_pipeline(env, "api", years=[2024, 2025], instance=instance, out=out.append) == 0
     # Failing runs: Dagster records the errors as events.
     fake_api.script("redirect")
-    assert run_pipeline("api", years=[2025], instance=instance, out=out.append) == 1
+    assert run_pipeline(env, "api", years=[2025], instance=instance, out=out.append) == 1
     fake_api.script("400", "400")
-    assert run_pipeline("api", years=[2026], instance=instance, out=out.append) == 1
+    assert run_pipeline(env, "api", years=[2026], instance=instance, out=out.append) == 1
 
     # Exception text and tracebacks of every failure kind, straight from the client.
     census = CensusClient(fake_api.base_url, SENTINEL_KEY, policy=FAST_POLICY, sleep=lambda s: None)

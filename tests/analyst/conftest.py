@@ -6,10 +6,10 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
+from fake_census import FakeCensusApi, fixture_dataset
 from ingest.settings import Settings
 from orchestration.runner import run_pipeline
-from tests.conftest import point_settings_at
-from fake_census import FakeCensusApi, fixture_dataset
+from tests.conftest import SENTINEL_KEY, make_settings, point_cli_at
 
 
 @pytest.fixture(scope="session")
@@ -18,9 +18,12 @@ def published(tmp_path_factory) -> Settings:
     whole session, so `atp` commands run in-process read the same copy)."""
     tmp = tmp_path_factory.mktemp("analyst")
     with FakeCensusApi(fixture_dataset()) as api, pytest.MonkeyPatch.context() as mp:
-        settings = point_settings_at(mp, tmp, api.base_url)
+        mp.setenv("CENSUS_API_KEY", SENTINEL_KEY)
+        settings = make_settings(tmp, api.base_url)
+        point_cli_at(mp, settings)
         lines: list[str] = []
         code = run_pipeline(
+            settings,
             "api",
             years=[2024, 2025, 2026],
             instance=dg.DagsterInstance.ephemeral(),

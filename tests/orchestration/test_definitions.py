@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import dagster as dg
 
-from orchestration.definitions import defs
+from orchestration.definitions import build_definitions
+from orchestration.definitions import defs as code_location
 from orchestration.raw_assets import yearly_partitions
+from tests.conftest import make_settings
+
+defs = build_definitions(make_settings(Path("/nonexistent"), "http://127.0.0.1:9", start_year=2013))
 
 
 def _keys() -> set[str]:
@@ -89,7 +94,7 @@ def test_the_dbt_resource_overrides_still_override_dagster_dbt():
 
     from dagster_dbt import DbtCliResource
 
-    from orchestration.dbt_assets import AtpDbtCliResource, dbt_resource
+    from orchestration.dbt_project import AtpDbtCliResource, dbt_resource
 
     for name in ("_cli_version", "_initialize_dbt_core_adapter"):
         assert name in vars(DbtCliResource), name
@@ -98,3 +103,14 @@ def test_the_dbt_resource_overrides_still_override_dagster_dbt():
     assert isinstance(resource, AtpDbtCliResource)
     assert str(resource._cli_version) == version("dbt-core")
     assert resource._initialize_dbt_core_adapter(["build"]) is None
+
+
+def test_the_code_location_loads_from_the_environment(monkeypatch, tmp_path):
+    # What `dagster dev` and the daemon load: Settings.from_env(), then the same definitions.
+    monkeypatch.setenv("ATP_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    monkeypatch.setenv("ATP_START_YEAR", "2020")
+    loaded = code_location()
+    settings = loaded.resources["settings"]
+    assert settings.warehouse == str(tmp_path / "w.duckdb") and settings.start_year == 2020
+    # The key is an EnvVar: its value is not part of the resource's configuration.
+    assert "SENTINEL" not in repr(settings._get_non_default_public_field_values())

@@ -1,0 +1,193 @@
+"""The analyst subcommands of `atp` (report, partner, category, sql, export, html): read-only, on
+the published copy (ATP_PUBLISHED). `register` adds them to the `atp` parser; their modules load
+only when one runs, and only DuckDB, so they start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from ingest.errors import AtpError
+from ingest.settings import Settings
+
+TABLE_FORMATS = ("table", "csv", "json", "markdown")
+FIGURES_HELP = (
+    "table: aligned text (default); csv, json: whole dollars and unrounded percent, machine "
+    "column names; markdown: a GitHub table"
+)
+EXAMPLES = """\
+analyst commands (read the published, read-only copy of the marts, ATP_PUBLISHED, default
+data/atp.duckdb, that every successful `make run` refreshes):
+  atp report --year 2025 --top 5 --format markdown
+  atp partner mexico                      # or a code: atp partner 2010
+  atp category aerospace --year 2025 --flow exports
+  atp sql "SELECT year, atp_imports_usd FROM marts.fct_us_atp_year ORDER BY year"
+  atp export --out exports/ --format csv
+"""
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the analyst subcommands; each runs through `run`."""
+    report = commands.add_parser(
+        "report",
+        help="top partners for one year",
+        description="The top partners of one year: ATP value, change and YoY % against the same "
+        "months of the year before, share of the U.S. total, ATP balance; then the U.S. total. "
+        "csv and json give whole dollars and unrounded percentages.",
+    )
+    _year_option(report)
+    _flow_option(report)
+    _top_option(report, "partners")
+    _format_option(report, TABLE_FORMATS, FIGURES_HELP)
+
+    partner = commands.add_parser(
+        "partner",
+        help="one partner's profile: ATP trade by year, ATP group mix, goods trade",
+        description="One partner's profile: ATP imports, exports and balance for every loaded "
+        "year, with YoY %, share of the U.S. total and rank among countries; its ATP group mix "
+        "in the latest full year; its total goods trade by year. A Census grouping (e.g. "
+        "'european union', 0003) works too, without rank or group mix.",
+    )
+    partner.add_argument(
+        "partner",
+        nargs="+",
+        metavar="CODE_OR_NAME",
+        help="a Census code (2010, exact) or a name (mexico, 'Korea, South'; case and "
+        "punctuation ignored, a part of a name if only one partner has it)",
+    )
+    _format_option(
+        partner,
+        ("table", "json", "markdown"),
+        "table: aligned text (default); json: whole dollars and unrounded percent; markdown: "
+        "GitHub tables",
+    )
+
+    category = commands.add_parser(
+        "category",
+        help="top partners within one ATP group for one year",
+        description="The largest partners within one ATP group (01-10): value, change, YoY %, "
+        "the partner's share of the U.S. total of the group, the group's share of the "
+        "partner's ATP trade, and the group's balance.",
+    )
+    category.add_argument(
+        "category",
+        metavar="CODE_OR_NAME",
+        help="an ATP group code (08 or 8) or name (aerospace; case ignored, a part of a name "
+        "if only one group has it)",
+    )
+    _year_option(category)
+    _flow_option(category)
+    _top_option(category, "partners")
+    _format_option(category, TABLE_FORMATS, FIGURES_HELP)
+
+    sql = commands.add_parser(
+        "sql",
+        help="run one read-only SQL query on the published marts",
+        description="Run one read-only query (SELECT, FROM, WITH, DESCRIBE, SHOW, SUMMARIZE, "
+        "EXPLAIN, PRAGMA, CALL) on the published marts; mart tables can be named without "
+        "`marts.`. Statements that write (INSERT, UPDATE, DELETE, CREATE, DROP, ATTACH, COPY, "
+        "...) are refused, and the session cannot read or write files.",
+    )
+    sql.add_argument("query", metavar="SQL", help="the query, or - to read it from stdin")
+    _format_option(
+        sql,
+        TABLE_FORMATS,
+        "table: aligned text (default); csv, json: the values as DuckDB returns them (NULL is "
+        "empty / null); markdown: a GitHub table",
+    )
+
+    export = commands.add_parser(
+        "export",
+        help="write every mart table to files, with a README of their columns",
+        description="Write every table of schema marts to DIR, one file per table, and "
+        "DIR/README.md listing each table's columns (name, type, dbt description). Existing "
+        "files of the same names are replaced.",
+    )
+    export.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    export.add_argument(
+        "--format", choices=("parquet", "csv"), default="parquet", help="file format (parquet)"
+    )
+
+    html = commands.add_parser(
+        "html",
+        help="write the HTML report (tables and charts) from the published marts",
+        description="Write DIR/index.html: one self-contained page (no network needed) with the "
+        "latest full year's top partners and charts of the marts. `make run` writes it too.",
+    )
+    html.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output directory (default: ATP_REPORT_DIR, data/report)",
+    )
+
+    for parser in (report, partner, category, sql, export, html):
+        parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run one analyst command; its output on stdout, an error as one line on stderr (exit 2)."""
+    from analyst.commands import run as command
+    from analyst.formats import one_line
+
+    if args.command == "partner":
+        args.partner = " ".join(args.partner)
+    try:
+        output = command(args, settings)
+    except AtpError as exc:
+        print(f"atp {args.command}: {one_line(exc)}", file=sys.stderr)
+        return 2
+    return _emit(output)
+
+
+def _emit(text: str) -> int:
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. `atp sql ... | head`: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return 0
+
+
+def _year_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--year", type=_year, required=True, help="calendar year, e.g. 2024 (must be loaded)"
+    )
+
+
+def _flow_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--flow", choices=["imports", "exports"], default="imports", help="trade flow (imports)"
+    )
+
+
+def _top_option(parser: argparse.ArgumentParser, noun: str) -> None:
+    parser.add_argument("--top", type=_positive_int, default=10, help=f"how many {noun} (10)")
+
+
+def _format_option(parser: argparse.ArgumentParser, formats: tuple[str, ...], text: str) -> None:
+    parser.add_argument("--format", choices=formats, default="table", help=text)
+
+
+def _year(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1000 <= value <= 9999:
+        raise argparse.ArgumentTypeError(f"expected a four-digit year such as 2024, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
+    return value

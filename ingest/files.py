@@ -1,0 +1,48 @@
+"""Atomic file writes: a reader sees the old file or the whole new one, never a part of it."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def atomic_path(target: Path, *, replace: bool = True, mode: int = 0o644) -> Iterator[Path]:
+    """Yield a temporary path beside `target` (not yet created) for the caller to write; on
+    success, the file is synced and moved to `target` in one step. `replace=False` never
+    replaces an existing `target` (FileExistsError). On failure the temporary file is removed
+    and `target` is untouched."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    tmp.unlink()  # the caller creates it (DuckDB insists on creating its own files)
+    try:
+        yield tmp
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        tmp.chmod(mode)
+        if replace:
+            os.replace(tmp, target)
+        else:
+            os.link(tmp, target)  # fails if the name exists
+        _fsync_dir(target.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_atomic(target: Path, data: bytes | str, *, replace: bool = True) -> None:
+    """Write `data` to `target` through `atomic_path`."""
+    with atomic_path(target, replace=replace) as tmp:
+        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
