@@ -49,6 +49,7 @@ test: install prepare
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 dev: install prepare
 	$(BIN)/dagster dev -w workspace.yaml

@@ -71,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     except AtpError as exc:
         print(f"atp {args.command}: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # outside a run's steps (start-up, a prompt): nothing to report
+        print(f"atp {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 def _pipeline(args: argparse.Namespace, settings: Settings) -> int:

@@ -77,7 +77,9 @@ def build_raw_asset(flow: str, partitions_def: dg.PartitionsDefinition) -> dg.As
         failed: list[str] = []
         years = [int(key) for key in context.partition_keys]
         with writer_lock(settings.settings.warehouse):
-            outcomes = _load_all(context, settings.settings, flow, years, config.source)
+            outcomes, interrupted = _load_all(
+                context, settings.settings, flow, years, config.source
+            )
         for year, outcome in outcomes:
             if isinstance(outcome, AtpError):
                 where = f"{flow} {year}"
@@ -87,13 +89,16 @@ def build_raw_asset(flow: str, partitions_def: dg.PartitionsDefinition) -> dg.As
                 continue
             loaded[str(year)] = partition_metadata(outcome)
             context.log.info(outcome.describe())
-        if failed:
+        if failed or interrupted:
             # The step fails, so record by hand the years that did load before saying so.
             for key, metadata in loaded.items():
                 for asset_key in (raw_key, history_key):
                     context.log_event(
                         dg.AssetMaterialization(asset_key, partition=key, metadata=metadata)
                     )
+        if interrupted:
+            raise interrupted
+        if failed:
             done = f": {', '.join(loaded)}" if loaded else ""
             raise PartitionsFailed(
                 f"{flow}: {len(loaded)} of {len(years)} year(s) loaded{done}; failed:\n"
@@ -107,14 +112,14 @@ def build_raw_asset(flow: str, partitions_def: dg.PartitionsDefinition) -> dg.As
     return _raw
 
 
-def _load_all(
-    context, settings, flow, years, source
-) -> list[tuple[int, PartitionResult | AtpError]]:
+def _load_all(context, settings, flow, years, source):
     """Every year's outcome, in order, so that each year ends either materialized or failed
     with its reason. An error that would repeat for every year (a bad key, a bad setting)
-    fails the remaining years at once; an unexpected error fails the years not yet loaded."""
+    fails the remaining years at once; an unexpected error fails the years not yet loaded.
+    An interrupt (Ctrl-C) is returned beside the outcomes of the years before it."""
     outcomes: list[tuple[int, PartitionResult | AtpError]] = []
     stop: AtpError | None = None
+    interrupted: BaseException | None = None
     try:
         for year, outcome in load_years(settings, flow, years, source):
             outcomes.append((year, outcome))
@@ -126,8 +131,10 @@ def _load_all(
                 break
     except Exception as exc:  # noqa: BLE001 - reported per year, not lost with the step
         stop = AtpError(f"{exc.__class__.__name__}: {exc}")
+    except BaseException as exc:  # Ctrl-C: Dagster raises its interrupt inside the step
+        interrupted = exc
     done = {year for year, _ in outcomes}
-    return outcomes + [(year, stop) for year in years if year not in done and stop]
+    return outcomes + [(year, stop) for year in years if year not in done and stop], interrupted
 
 
 def partition_metadata(result: PartitionResult) -> dict:

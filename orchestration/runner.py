@@ -23,6 +23,8 @@ _STEP_NAMES = {
     "published__atp_warehouse": "publish",
     "published__html_report": "HTML report",
 }
+# What Dagster reports for a step stopped by Ctrl-C.
+_INTERRUPTS = ("DagsterExecutionInterruptedError", "KeyboardInterrupt")
 _QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
@@ -62,6 +64,14 @@ def report(result: dg.ExecuteInProcessResult, out: Callable[[str], None]) -> int
     """Print what the run did (failures, dbt models and tests) and return an exit code."""
     raw_steps = {_op_name(flow) for flow in FLOWS}
     failures = _step_failures(result)
+    if any(error.cls_name in _INTERRUPTS for _, error in failures):
+        loaded = sorted(
+            f"{event.asset_key.path[-1].removeprefix('census_hitech_')} {event.partition}"
+            for event in result.get_asset_materialization_events()
+            if event.asset_key in {raw_asset_key(flow) for flow in FLOWS}
+        )
+        out(f"interrupted; loaded so far: {', '.join(loaded) or 'nothing'}")
+        return 130
     for step, error in failures:
         what = _STEP_NAMES.get(step, "raw load" if step in raw_steps else "release check")
         first, *more = _message(error).splitlines()
@@ -144,7 +154,7 @@ def _message(error) -> str:
     # Dagster wraps the exception an asset raised; the innermost one says what went wrong.
     while error.cause is not None:
         error = error.cause
-    message = error.message.strip()
+    message = error.message.strip() or error.cls_name
     prefix, _, rest = message.partition(": ")
     return rest if prefix.split(".")[-1] == error.cls_name else message
 

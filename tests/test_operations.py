@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -371,3 +372,43 @@ def test_a_nearly_full_disk_is_refused_before_anything_is_written(env, client, m
         fetch_and_load(env, "imports", 2025, census)
     assert query(env.warehouse, "SELECT count(*) FROM raw.census_hitech_imports") == before
     assert len(landed_files(env.landing_dir, "imports", 2025)) == 1
+
+
+def test_ctrl_c_during_dbt_ends_in_one_line_and_the_next_run_completes(env, monkeypatch):
+    point_cli_at(monkeypatch, replace(env, start_year=2025))  # `atp run`: 2025..2026
+    run = subprocess.Popen(
+        [sys.executable, "-u", "-c", RUN_SCRIPT],
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+        | {"PYTHONPATH": str(ROOT)},
+    )
+    watchdog = threading.Timer(120, run.kill)
+    watchdog.start()
+    try:
+        for _ in range(4):  # the four partitions load, then dbt starts
+            _read_until(run, " rows, ")
+        time.sleep(1.5)
+        run.send_signal(signal.SIGINT)
+        output = run.communicate(timeout=60)[0]
+    finally:
+        watchdog.cancel()
+    assert run.returncode == 130, output
+    assert "Traceback" not in output, output
+    assert (
+        "interrupted; loaded so far: exports 2025, exports 2026, imports 2025, imports 2026"
+        in output
+    ), output
+    again = subprocess.run(
+        [sys.executable, "-c", RUN_SCRIPT],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+        | {"PYTHONPATH": str(ROOT)},
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout.rstrip().endswith("Done.")
