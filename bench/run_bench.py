@@ -41,6 +41,8 @@ from pathlib import Path
 from fake_census import FakeCensusApi, synthetic_dataset
 from fake_census.server import parse_time
 from ingest.census_format import requested_variables
+from ingest.settings import census_today
+from orchestration.schedules import refresh_years
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -324,17 +326,9 @@ def make_env(workdir: Path, api: FakeCensusApi, start_year: int) -> dict[str, st
 
 
 def prepare_dbt(env: dict[str, str]) -> None:
-    """What `make prepare` does before `atp run`, untimed: parse the dbt project with the
-    scenario's warehouse path (part of dbt's profile), so the first build can reuse the parse.
-    Written into that warehouse's dbt target folder, not into the checkout's."""
-    warehouse = Path(env["ATP_WAREHOUSE"])
-    target = str(warehouse.with_name(f"{warehouse.stem}.dbt-target"))
-    subprocess.run(
-        [str(BIN / "dbt"), "parse", "--quiet", "--profiles-dir", "."],
-        cwd=ROOT / "dbt_project",
-        env={**env, "DBT_TARGET_PATH": target, "DBT_LOG_PATH": target},
-        check=True,
-    )
+    """What `make prepare` does before `atp run`, untimed: parse the dbt project for the
+    scenario's warehouse, so that the first build reuses the parse."""
+    subprocess.run([ATP, "prepare"], env=env, check=True, capture_output=True)
 
 
 def _machine_busy_s() -> float:
@@ -613,7 +607,7 @@ def _main(args, launcher: Launcher, log) -> int:
     last_year, last_month = released_through(today)
     start_year = today.year - N_YEARS + 1
     last_full_year = last_year if last_month == 12 else last_year - 1
-    refresh_years = [today.year - 1, today.year]
+    years_refreshed = refresh_years(census_today(), start_year)  # what `atp refresh` takes
     dataset = synthetic_dataset(start_year, last_year, last_month=last_month)
     # What Census serves after revising the refreshed years: other values, same shape.
     revised = synthetic_dataset(start_year, last_year, last_month=last_month, seed=1)
@@ -643,7 +637,7 @@ def _main(args, launcher: Launcher, log) -> int:
         import requests
 
         for served, years in (
-            (revised, refresh_years),
+            (revised, years_refreshed),
             (dataset, range(start_year, today.year + 1)),
         ):
             api.dataset = served
@@ -664,10 +658,6 @@ def _main(args, launcher: Launcher, log) -> int:
         rusage_check["bare_python_spawned_by_bench_mb"] = round(spawned_here_maxrss_mb())
         log(f"  {rusage_check}")
 
-        refresh_code = (
-            "import sys; from orchestration.runner import run_pipeline; "
-            f"sys.exit(run_pipeline(years={refresh_years!r}))"
-        )
         for i in range(1, args.runs + 1):
             workdir = Path(tempfile.mkdtemp(prefix=f"atp-bench-{i}-"))
             workdirs.append(workdir)
@@ -677,7 +667,7 @@ def _main(args, launcher: Launcher, log) -> int:
             measurements[FULL_RUN].append(
                 measure(launcher, api, FULL_RUN, [ATP, "run"], env, log, workdir)
             )
-            refresh_cmd = [PYTHON, "-c", refresh_code]
+            refresh_cmd = [ATP, "refresh"]
             measurements[REFRESH].append(
                 measure(launcher, api, REFRESH, refresh_cmd, env, log, workdir)
             )
@@ -719,7 +709,7 @@ def _main(args, launcher: Launcher, log) -> int:
     notes = [
         f"{args.runs} repetition(s) of the full run and the two refreshes (each full run in a "
         f"fresh directory), {args.report_runs} of the report (year {last_full_year}); "
-        f"refresh years {refresh_years}, revised by serving another seed of the synthetic data.",
+        f"refresh years {years_refreshed}, revised by serving another seed of the synthetic data.",
         "ru_maxrss check: a waited-for grandchild of 200 MB reads "
         f"{rusage_check['grandchild_200mb_waited_mb']} MB (covered: "
         f"{'yes' if rusage_check['covers_waited_descendants'] else 'NO'}); a 100 MB child plus "
@@ -740,7 +730,7 @@ def _main(args, launcher: Launcher, log) -> int:
         "start_year": start_year,
         "last_year": last_year,
         "last_month": last_month,
-        "refresh_years": refresh_years,
+        "refresh_years": years_refreshed,
         "report_year": last_full_year,
         "targets": {
             "seconds": TARGET_SECONDS,
