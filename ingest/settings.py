@@ -58,7 +58,7 @@ class Settings:
             warehouse=warehouse_path(env),
             landing_dir=_landing_dir(env.get("ATP_LANDING_DIR") or DEFAULT_LANDING_DIR),
             start_year=_start_year(env.get("ATP_START_YEAR")),
-            published=_path(env.get("ATP_PUBLISHED") or DEFAULT_PUBLISHED),
+            published=published_path(env),
             report_dir=_path(env.get("ATP_REPORT_DIR") or DEFAULT_REPORT_DIR),
             release_lag_days=_whole_number(
                 env, "ATP_RELEASE_LAG_DAYS", DEFAULT_RELEASE_LAG_DAYS, 0, 366
@@ -90,6 +90,12 @@ def warehouse_path(env: Mapping[str, str] | None = None) -> Path:
     """ATP_WAREHOUSE as every command resolves it (`make prepare` hands it to dbt)."""
     env = os.environ if env is None else env
     return _path(env.get("ATP_WAREHOUSE") or DEFAULT_WAREHOUSE)
+
+
+def published_path(env: Mapping[str, str] | None = None) -> Path:
+    """ATP_PUBLISHED as every command resolves it (notebooks read it through `analyst.frame`)."""
+    env = os.environ if env is None else env
+    return _path(env.get("ATP_PUBLISHED") or DEFAULT_PUBLISHED)
 
 
 def _path(value: str) -> Path:
