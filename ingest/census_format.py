@@ -6,9 +6,11 @@ exactly the checks a fetch does.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import operator
 from dataclasses import dataclass
+from functools import cached_property
 
 from ingest.errors import CensusResponseError
 
@@ -31,10 +33,30 @@ class CensusTable:
     flow: str
     year: int
     columns: tuple[str, ...]  # CTY_CODE, CTY_NAME, HITECH, HITECH_DESC, <value column>, time
-    rows: list[tuple[str, ...]]
+    # A missing value (an empty or null value cell) is None; every other cell is a string.
+    rows: list[tuple[str | None, ...]]
     # Where each column sits in the response's header (0-based), for loading the body itself.
     header_positions: tuple[int, ...]
     months: list[str]  # the months present, 'YYYY-MM', in order
+    missing_values: int  # rows whose value cell is empty or null: not 0, not known
+
+    @cached_property
+    def content_hash(self) -> str:
+        """sha256 of the table's content: the requested columns by name, the rows sorted. The
+        same rows in another order, or with the columns in another order, hash the same; any
+        changed cell does not. A vintage is identified by this, not by the response's bytes."""
+        return content_hash(self.columns, self.rows)
+
+
+def content_hash(columns: tuple[str, ...], rows: list[tuple[str | None, ...]]) -> str:
+    """sha256 of one JSON array: the column names, then the rows ordered by CTY_CODE, HITECH and
+    time (which identify a row: the parse refuses duplicates). Cells are strings or null."""
+    ordered = sorted(rows, key=_ROW_KEY)
+    text = json.dumps([list(columns), *ordered], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+_ROW_KEY = operator.itemgetter(0, 2, 5)  # CTY_CODE, HITECH, time in raw-table column order
 
 
 def requested_variables(flow: str) -> list[str]:
@@ -59,13 +81,23 @@ def parse_table(body: bytes, flow: str, year: int) -> CensusTable:
     return table_from_json(decode_json(body), flow, year)
 
 
+def wanted_columns(flow: str) -> list[str]:
+    """The columns a response must carry: the requested variables, then `time`."""
+    return [*requested_variables(flow), "time"]
+
+
+def missing_columns(header: list, flow: str) -> list[str]:
+    """The wanted columns a response's header row lacks."""
+    return [name for name in wanted_columns(flow) if name not in header]
+
+
 def table_from_json(data: object, flow: str, year: int) -> CensusTable:
     where = f"{flow} {year}"
     if not isinstance(data, list) or not data or not all(isinstance(r, list) for r in data):
         raise CensusResponseError(f"{where}: the response is not a JSON array of rows.")
     header, body_rows = data[0], data[1:]
-    wanted = [*requested_variables(flow), "time"]
-    missing = [name for name in wanted if name not in header]
+    wanted = wanted_columns(flow)
+    missing = missing_columns(header, flow)
     if missing:
         raise CensusResponseError(
             f"{where}: the response lacks the column(s) {', '.join(missing)} "
@@ -81,17 +113,24 @@ def table_from_json(data: object, flow: str, year: int) -> CensusTable:
     pick = operator.itemgetter(*positions)
     months = {f"{year}-{m:02d}" for m in range(1, 13)}
     width = len(header)
-    rows: list[tuple[str, ...]] = []
+    rows: list[tuple[str | None, ...]] = []
     seen: set[tuple[str, str, str]] = set()
+    missing_values = 0
     for number, raw in enumerate(body_rows, start=1):
         if len(raw) != width:
             raise CensusResponseError(
                 f"{where}: row {number} has {len(raw)} fields, the header has {width}."
             )
-        if None in raw:  # a missing value may come back as null
-            raw = ["" if cell is None else cell for cell in raw]
         row = pick(raw)
         code, name, hitech, description, value, month = row
+        if value is None or value == "":  # no value for this cell: kept as missing (None)
+            value = None
+            missing_values += 1
+        if value is None or None in row:  # a null code or name reads as ""; the value stays None
+            code, name, hitech, description, month = (
+                "" if cell is None else cell for cell in (code, name, hitech, description, month)
+            )
+            row = (code, name, hitech, description, value, month)
         if not (
             type(code) is str
             and type(name) is str
@@ -101,10 +140,11 @@ def table_from_json(data: object, flow: str, year: int) -> CensusTable:
             raise CensusResponseError(
                 f"{where}: row {number} has a code or name that is not a string."
             )
-        if not (type(value) is str and value.isdigit() and value.isascii()):
+        if value is not None and not (type(value) is str and value.isdigit() and value.isascii()):
             raise CensusResponseError(
                 f"{where}: row {number} ({code or '-'} / {hitech or '-'} / {month}) has "
-                f"{VALUE_COLUMN[flow]}={value!r}, which is not a non-negative whole number of dollars."
+                f"{VALUE_COLUMN[flow]}={value!r}, which is not a non-negative whole number of dollars "
+                "(an empty or null cell is read as a missing value). Nothing was written."
             )
         if month not in months:
             raise CensusResponseError(
@@ -124,6 +164,7 @@ def table_from_json(data: object, flow: str, year: int) -> CensusTable:
         rows=rows,
         header_positions=positions,
         months=sorted({month for _, _, month in seen}),
+        missing_values=missing_values,
     )
 
 

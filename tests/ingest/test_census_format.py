@@ -43,12 +43,71 @@ def test_a_dash_total_and_an_empty_total_for_the_same_month_are_duplicates():
         parse_table(body(data), "exports", 2024)
 
 
-@pytest.mark.parametrize("value", ["-5", "12.5", "", "1e9", "N/A", " 7"])
+@pytest.mark.parametrize("value", ["-5", "12.5", "1e9", "N/A", " 7", "(D)", "1,234", " ", 7])
 def test_a_value_that_is_not_a_whole_number_of_dollars_is_refused(value):
     header = ["CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC", "GEN_VAL_MO", "time"]
     data = [header, ["2010", "MEXICO", "01", "BIOTECHNOLOGY [01]", value, "2024-01"]]
     with pytest.raises(CensusResponseError, match=r"row 1 \(2010 / 01 / 2024-01\) has GEN_VAL_MO="):
         parse_table(body(data), "imports", 2024)
+
+
+def test_an_empty_or_null_value_is_a_missing_value_not_zero_nor_an_error():
+    header = ["CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC", "GEN_VAL_MO", "time"]
+    data = [
+        header,
+        ["2010", "MEXICO", "01", "BIOTECHNOLOGY [01]", "", "2024-01"],
+        ["2010", "MEXICO", "02", "LIFE SCIENCE [02]", None, "2024-01"],
+        ["2010", None, "03", "OPTO-ELECTRONICS [03]", "0", "2024-01"],
+    ]
+    table = parse_table(body(data), "imports", 2024)
+    assert table.missing_values == 2
+    assert [row[4] for row in table.rows] == [None, None, "0"]
+    assert table.rows[2][1] == ""  # a null name reads as "", as before
+    full = parse_table(body([header, data[3]]), "imports", 2024)
+    assert full.missing_values == 0
+
+
+def _rows_2024():
+    header = ["CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC", "GEN_VAL_MO", "time"]
+    rows = [
+        ["2010", "MEXICO", "01", "BIOTECHNOLOGY [01]", "120", "2024-03"],
+        ["2010", "MEXICO", "02", "LIFE SCIENCE [02]", None, "2024-03"],
+        ["-", "TOTAL FOR ALL COUNTRIES", "-", "TOTAL FOR ALL COMMODITIES", "900", "2024-03"],
+        ["5700", "CHINA", "01", "BIOTECHNOLOGY [01]", "7", "2024-04"],
+    ]
+    return header, rows
+
+
+def test_the_content_hash_ignores_row_and_column_order():
+    header, rows = _rows_2024()
+    table = parse_table(body([header, *rows]), "imports", 2024)
+    assert len(table.content_hash) == 64 and int(table.content_hash, 16) >= 0
+    reordered = parse_table(body([header, *reversed(rows)]), "imports", 2024)
+    assert reordered.content_hash == table.content_hash
+    # The same columns in another order, with an appended predicate column.
+    order = [5, 3, 0, 4, 2, 1]
+    moved = [[header[i] for i in order] + ["HITECH"]]
+    moved += [[row[i] for i in order] + [row[2]] for row in rows[::-1]]
+    assert parse_table(body(moved), "imports", 2024).content_hash == table.content_hash
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "value"),
+    [(0, 4, "121"), (1, 4, "0"), (0, 1, "MEXICO "), (2, 0, ""), (3, 5, "2024-05")],
+)
+def test_the_content_hash_changes_with_any_cell(row, column, value):
+    header, rows = _rows_2024()
+    table = parse_table(body([header, *rows]), "imports", 2024)
+    changed = [list(r) for r in rows]
+    changed[row][column] = value
+    assert parse_table(body([header, *changed]), "imports", 2024).content_hash != table.content_hash
+
+
+def test_the_content_hash_tells_a_missing_value_from_a_dropped_row():
+    header, rows = _rows_2024()
+    table = parse_table(body([header, *rows]), "imports", 2024)
+    without = parse_table(body([header, *rows[:1], *rows[2:]]), "imports", 2024)
+    assert without.content_hash != table.content_hash
 
 
 def test_a_month_outside_the_requested_year_is_refused():
