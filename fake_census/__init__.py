@@ -20,7 +20,8 @@ from .fixtures import (
     revised_fixture_dataset,
     split_atp,
 )
-from .server import ERROR_500_TEXT, FAULTS, FakeCensusApi, RecordedRequest
+from .realistic import RealisticDataset, realistic_dataset
+from .server import ERROR_500_TEXT, FAULTS, FakeCensusApi, RecordedRequest, variables_json
 from .synthetic import SyntheticDataset, synthetic_dataset
 
 __all__ = [
@@ -42,10 +43,13 @@ __all__ = [
     "YEAR_MONTHS",
     "FakeCensusApi",
     "FixtureDataset",
+    "RealisticDataset",
     "RecordedRequest",
     "SyntheticDataset",
     "fixture_dataset",
+    "realistic_dataset",
     "revised_fixture_dataset",
     "split_atp",
     "synthetic_dataset",
+    "variables_json",
 ]

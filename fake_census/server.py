@@ -3,7 +3,9 @@
 A real HTTP server on 127.0.0.1 that answers `GET .../data/timeseries/intltrade/{imports|exports}/hitech`
 in the format of /work/shared/reference/census-intltrade-api.md (sections 2, 4-6, 8), serving any
 dataset object with `rows(flow, year) -> list[dict] | None` (see fixtures.py), and able to inject
-scripted faults so the real client's retry/validation code can be exercised.
+scripted faults so the real client's retry/validation code can be exercised. It also serves each
+endpoint's metadata, `.../hitech/variables.json`, which needs no key (as on the real API since
+2026-05-27).
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 API_ROOT = "/data/timeseries/intltrade"
 KEY_SIGNUP_PATH = "/data/key_signup.html"
 INVALID_KEY_PATH = "/data/invalid_key.html"
+MAINTENANCE_PATH = "/data/maintenance.html"
+KEY_ERROR_HEADER = "X-DataWebAPI-KeyError"
 
 COMMON_VARS = ("CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC", "SUMMARY_LVL", "YEAR", "MONTH")
 FLOW_VARS = {
@@ -32,6 +36,24 @@ FLOW_VARS = {
 VALUE_VARS = frozenset(
     {"GEN_VAL_MO", "GEN_VAL_YR", "CON_VAL_MO", "CON_VAL_YR", "ALL_VAL_MO", "ALL_VAL_YR"}
 )
+# variables.json entries: name -> (label, predicateType). The shape is the live API's; the labels
+# are this fake's wording (the reference has none confirmed for the hitech endpoints).
+VARIABLE_INFO = {
+    "CTY_CODE": ("Country Code", "string"),
+    "CTY_NAME": ("Country Name", "string"),
+    "HITECH": ("Advanced Technology Product Code", "string"),
+    "HITECH_DESC": ("Advanced Technology Product Description", "string"),
+    "SUMMARY_LVL": ("Summary Level: DET (detail) or CGP (country grouping)", "string"),
+    "YEAR": ("Year", "int"),
+    "MONTH": ("Month", "string"),
+    "GEN_VAL_MO": ("General Imports, Total Value", "int"),
+    "GEN_VAL_YR": ("General Imports, Year-to-Date Total Value", "int"),
+    "CON_VAL_MO": ("Imports for Consumption, Total Value", "int"),
+    "CON_VAL_YR": ("Imports for Consumption, Year-to-Date Total Value", "int"),
+    "ALL_VAL_MO": ("Total Exports Value", "int"),
+    "ALL_VAL_YR": ("Total Exports Value, Year-to-Date", "int"),
+    "DF": ("Domestic or Foreign Indicator", "string"),
+}
 TOTAL_MARKERS = ("-", "")  # current and older spelling of "total" in CTY_CODE / HITECH
 
 ERROR_500_TEXT = (
@@ -47,6 +69,17 @@ MISSING_KEY_HTML = (
     "<html><head><title>Missing Key</title></head><body><h1>Missing Key</h1>"
     "<p>Data API requests now need a key. Request one on the key signup page.</p></body></html>"
 )
+# A proxy's or the API's own maintenance page: no word about the key.
+MAINTENANCE_HTML = (
+    "<html><head><title>Service Unavailable - Maintenance</title></head><body>"
+    "<h1>Scheduled maintenance</h1><p>The data service is down for scheduled maintenance. "
+    "Please try again later.</p></body></html>"
+)
+# An error page whose only sign of a key problem is the X-DataWebAPI-KeyError header.
+KEY_ERROR_HTML = (
+    "<html><head><title>Error</title></head><body><h1>Error</h1>"
+    "<p>Your request could not be completed.</p></body></html>"
+)
 NOT_FOUND_HTML = (
     "<html><head><title>404 Not Found</title></head><body><h1>HTTP Status 404 - "
     "Not Found</h1><p>The requested resource is not available.</p></body></html>"
@@ -54,7 +87,22 @@ NOT_FOUND_HTML = (
 
 # Faults that replace the answer outright vs. faults that alter the normal 200 answer.
 STATUS_FAULTS = frozenset(
-    {"429", "429-date", "500", "502", "503", "504", "html", "redirect", "204", "400"}
+    {
+        "429",
+        "429-date",
+        "500",
+        "502",
+        "503",
+        "504",
+        "html",  # 200 + the "Invalid Key" page (the word key, no header)
+        "html_key_error",  # 200 + an error page marked only by the X-DataWebAPI-KeyError header
+        "html_maintenance",  # 200 + a maintenance page, titled "Service Unavailable - Maintenance"
+        "redirect",  # 302 to the key sign-up page, with the X-DataWebAPI-KeyError header
+        "redirect_maintenance",  # 302 to a maintenance page (the request echoed in its query)
+        "redirect_moved",  # 301: the API moved
+        "204",
+        "400",
+    }
 )
 BODY_FAULTS = frozenset(
     {
@@ -204,9 +252,41 @@ def _year_records(dataset, flow: str, year: int, columns) -> list[tuple[int, dic
     return out
 
 
-def build_table(dataset, flow: str, query: list[tuple[str, str]]) -> tuple[list[list[str]], int]:
-    """Evaluate a data query -> (table with header row first, number of `get` columns)."""
-    known = FLOW_VARS[flow]
+def known_variables(flow: str, hidden=frozenset()) -> tuple[str, ...]:
+    """The variables the endpoint has (as listed in its variables.json), less `hidden`."""
+    return tuple(v for v in FLOW_VARS[flow] if v not in hidden)
+
+
+def variables_json(flow: str, hidden=frozenset()) -> dict:
+    """The endpoint's variables.json, shaped like the live API's: {"variables": {name: {...}}}."""
+    out = {}
+    for name in known_variables(flow, hidden):
+        label, predicate_type = VARIABLE_INFO[name]
+        out[name] = {
+            "label": label,
+            "concept": "International Trade: Advanced Technology Products",
+            "predicateType": predicate_type,
+            "group": "N/A",
+            "limit": 0,
+        }
+    out["time"] = {
+        "label": "ISO-8601 Date/Time value",
+        "concept": "Census API Date/Time Specification",
+        "required": "true",
+        "predicateType": "datetime",
+        "group": "N/A",
+        "limit": 0,
+        "predicateOnly": True,
+    }
+    return {"variables": out}
+
+
+def build_table(
+    dataset, flow: str, query: list[tuple[str, str]], hidden=frozenset()
+) -> tuple[list[list[str]], int]:
+    """Evaluate a data query -> (table with header row first, number of `get` columns).
+    `hidden` variables are unknown to the endpoint (a 400, as for any unknown variable)."""
+    known = known_variables(flow, hidden)
     get = next((v for n, v in query if n == "get"), "")
     if not get.strip():
         raise BadRequest("error: missing 'get' argument")
@@ -240,6 +320,27 @@ def encode_table(table: list[list[str]]) -> bytes:
     # One C-speed dumps, then a newline between rows (no cell contains '],[').
     text = json.dumps(table, separators=(",", ":"), ensure_ascii=False)
     return text.replace("],[", "],\n[").encode()
+
+
+def _value_columns(header: list[str], n_get: int) -> list[int]:
+    return [i for i, v in enumerate(header[:n_get]) if v in VALUE_VARS]
+
+
+def blank_values(table: list[list], n_get: int, count: int) -> list[list]:
+    """Blank the value cells of `count` data rows spread over the table, alternately "" and
+    null (the API's two spellings of a missing value)."""
+    columns = _value_columns(table[0], n_get)
+    data = len(table) - 1
+    if not count or not columns or not data:
+        return table
+    table = [table[0], *(list(row) for row in table[1:])]
+    step = max(1, data // count)
+    for n, index in enumerate(range(1, data + 1, step)):
+        if n == count:
+            break
+        for col in columns:
+            table[index][col] = "" if n % 2 == 0 else None
+    return table
 
 
 def _apply_body_fault(fault: str, table: list[list[str]], n_get: int) -> list[list[str]]:
@@ -293,9 +394,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, api: FakeCensusApi, rec: RecordedRequest):
         flows = {f"{API_ROOT}/{f}/hitech": f for f in FLOW_VARS}
-        if rec.path in (KEY_SIGNUP_PATH, INVALID_KEY_PATH):  # where key redirects lead
-            page = MISSING_KEY_HTML if rec.path == KEY_SIGNUP_PATH else INVALID_KEY_HTML
-            return self._send(rec, _html(200, page))
+        metadata = {f"{API_ROOT}/{f}/hitech/variables.json": f for f in FLOW_VARS}
+        pages = {
+            KEY_SIGNUP_PATH: MISSING_KEY_HTML,  # where key redirects lead
+            INVALID_KEY_PATH: INVALID_KEY_HTML,
+            MAINTENANCE_PATH: MAINTENANCE_HTML,
+        }
+        if rec.path in pages:
+            return self._send(rec, _html(200, pages[rec.path]))
+        if rec.path in metadata:  # metadata needs no key
+            listing = variables_json(metadata[rec.path], api.hidden_variables)
+            body = json.dumps(listing, indent=1).encode()
+            return self._send(rec, _Reply(200, body, "application/json;charset=utf-8"))
         if rec.path.rstrip("/") not in flows:
             return self._send(rec, _html(404, NOT_FOUND_HTML))
         flow = flows[rec.path.rstrip("/")]
@@ -307,7 +417,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             fault = None  # after the delay, answer normally
         if fault in STATUS_FAULTS:
-            return self._send(rec, api._fault_reply(fault))
+            return self._send(rec, api._fault_reply(fault, self.path))
 
         key = rec.param("key")
         if not key:
@@ -315,15 +425,25 @@ class _Handler(BaseHTTPRequestHandler):
         if api.valid_keys is not None and key not in api.valid_keys:
             return self._send(rec, api._key_redirect("invalid key"))
         # The query as sent, in order: the order of `get` and predicate columns shapes the answer.
-        cache_key = (api.dataset, flow, tuple(p for p in rec.query if p[0] != "key"))
+        cache_key = (
+            api.dataset,
+            flow,
+            tuple(p for p in rec.query if p[0] != "key"),
+            api.blank_values,
+            api.reverse_rows,
+            api.hidden_variables,
+        )
         if fault is None and api._body_cache is not None and cache_key in api._body_cache:
             return self._send(rec, api._body_cache[cache_key])
         try:
-            table, n_get = build_table(api.dataset, flow, rec.query)
+            table, n_get = build_table(api.dataset, flow, rec.query, api.hidden_variables)
         except BadRequest as e:
             return self._send(rec, _text(400, str(e)))
         if len(table) == 1 and fault != "header_only":
             return self._send(rec, _Reply(204))  # valid query, no data (e.g. unreleased year)
+        if api.reverse_rows:  # the same rows in another order
+            table = [table[0], *reversed(table[1:])]
+        table = blank_values(table, n_get, api.blank_values)
         if fault in BODY_FAULTS and fault not in ("drop", "malformed_json"):
             table = _apply_body_fault(fault, table, n_get)
         body = encode_table(table)
@@ -377,6 +497,14 @@ class FakeCensusApi:
     cache_bodies  -- keep each encoded 200 body and serve it again to the same query (the
                      benchmark: the real API's CPU is not on our machine, so the fake's should
                      not compete with the pipeline for it)
+    blank_values  -- blank the value cells of this many data rows of every answer (alternately
+                     "" and null: a missing value)
+    reverse_rows  -- serve the data rows in reverse order (the same content, other bytes)
+    hidden_variables -- variables the endpoints no longer have: left out of variables.json, and
+                     a data request naming one gets HTTP 400 "unknown variable"
+    key_error_header -- send X-DataWebAPI-KeyError with the key redirects (False: the Location
+                     alone tells them apart)
+    The options are attributes too: set them on a running server.
     """
 
     def __init__(
@@ -388,8 +516,16 @@ class FakeCensusApi:
         timeout_sleep: float = 3.0,
         port: int = 0,
         cache_bodies: bool = False,
+        blank_values: int = 0,
+        reverse_rows: bool = False,
+        hidden_variables=(),
+        key_error_header: bool = True,
     ):
         self.dataset = dataset
+        self.blank_values = blank_values
+        self.reverse_rows = reverse_rows
+        self.hidden_variables = frozenset(hidden_variables)
+        self.key_error_header = key_error_header
         self._body_cache: dict | None = {} if cache_bodies else None
         self._bind_port = port
         self.valid_keys = None if valid_keys is None else frozenset(valid_keys)
@@ -520,7 +656,7 @@ class FakeCensusApi:
                     return entry[2]
         return None
 
-    def _fault_reply(self, fault: str) -> _Reply:
+    def _fault_reply(self, fault: str, request_target: str = "") -> _Reply:
         if fault == "429":
             return _Reply(
                 429,
@@ -541,8 +677,22 @@ class FakeCensusApi:
             )
         if fault == "html":
             return _html(200, INVALID_KEY_HTML)
+        if fault == "html_key_error":
+            return _html(200, KEY_ERROR_HTML, ((KEY_ERROR_HEADER, "invalid key"),))
+        if fault == "html_maintenance":
+            return _html(200, MAINTENANCE_HTML)
         if fault == "redirect":
             return self._key_redirect("missing key")
+        if fault == "redirect_maintenance":
+            # Like some proxies, it echoes the request (key= included) in the target's query.
+            where = f"{self.root_url}{MAINTENANCE_PATH}?{urlencode({'from': request_target})}"
+            return _html(302, "<html><body><p>Found.</p></body></html>", (("Location", where),))
+        if fault == "redirect_moved":
+            return _html(
+                301,
+                "<html><body><p>Moved Permanently.</p></body></html>",
+                (("Location", f"{self.root_url}/data/v2{request_target}"),),
+            )
         if fault == "204":
             return _Reply(204)
         assert fault == "400"
@@ -552,10 +702,11 @@ class FakeCensusApi:
         # Points at this server (not census.gov) so a client that follows redirects gets the
         # real-world outcome, 200 + HTML, without network access. The key is never echoed.
         page = KEY_SIGNUP_PATH if why == "missing key" else INVALID_KEY_PATH
+        headers = [("Location", f"{self.root_url}{page}")]
+        if self.key_error_header:
+            headers.append((KEY_ERROR_HEADER, why))
         return _html(
-            302,
-            "<html><body><p>Found. Redirecting to the key page.</p></body></html>",
-            (("Location", f"{self.root_url}{page}"), ("X-DataWebAPI-KeyError", why)),
+            302, "<html><body><p>Found. Redirecting to the key page.</p></body></html>", headers
         )
 
     # -- internals --------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -397,6 +398,43 @@ def test_fault_html_invalid_key_page(api):
     assert "A valid key must be included with each data API request." in resp.text
 
 
+def test_fault_html_key_error_is_marked_by_the_header_only(api):
+    api.script("html_key_error")
+    resp = call(api, "imports", Q)
+    assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("text/html")
+    assert resp.headers["X-DataWebAPI-KeyError"] == "invalid key"
+    assert "key" not in resp.text.lower()
+
+
+def test_fault_html_maintenance_page_has_a_title_and_no_word_about_the_key(api):
+    api.script("html_maintenance")
+    resp = call(api, "imports", Q)
+    assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("text/html")
+    assert "<title>Service Unavailable - Maintenance</title>" in resp.text
+    assert "key" not in resp.text.lower() and "X-DataWebAPI-KeyError" not in resp.headers
+
+
+def test_fault_redirects_to_maintenance_or_a_new_address(api):
+    api.script("redirect_maintenance", "redirect_moved")
+    maintenance = call(api, "imports", Q)
+    assert maintenance.status_code == 302 and "X-DataWebAPI-KeyError" not in maintenance.headers
+    target = urlsplit(maintenance.headers["Location"])
+    assert target.path == "/data/maintenance.html"
+    assert f"key={KEY}" in parse_qs(target.query)["from"][0]  # the request echoed, key and all
+    followed = requests.get(maintenance.headers["Location"], timeout=5)
+    assert followed.status_code == 200 and "Service Unavailable - Maintenance" in followed.text
+    moved = call(api, "imports", Q)
+    assert moved.status_code == 301
+    assert urlsplit(moved.headers["Location"]).path == "/data/v2" + urlsplit(moved.url).path
+
+
+def test_key_redirects_can_leave_out_the_key_error_header():
+    with FakeCensusApi(fixture_dataset(), valid_keys={"good"}, key_error_header=False) as api:
+        resp = call(api, "imports", Q, key="bad")
+        assert resp.status_code == 302 and "X-DataWebAPI-KeyError" not in resp.headers
+        assert resp.headers["Location"].endswith("/data/invalid_key.html")
+
+
 def test_fault_timeout_then_normal_answer(api):
     api.script("timeout")
     t0 = time.monotonic()
@@ -462,6 +500,56 @@ def test_fault_targeted_at_one_partition(api):
     assert call(api, "imports", {"get": "HITECH", "time": "2025"}).status_code == 500
     assert call(api, "imports", {"get": "HITECH", "time": "2025"}).status_code == 200
     assert api.pending_faults == 0
+
+
+# ----------------------------------------------------------------------------------------------
+# Options: missing values, row order, metadata
+
+
+def test_blank_values_empties_value_cells_of_some_rows_as_empty_or_null(api):
+    normal = call(api, "imports", Q).json()
+    api.blank_values = 3
+    blanked = call(api, "imports", Q).json()
+    assert blanked[0] == normal[0] and len(blanked) == len(normal)
+    gen, ytd = normal[0].index("GEN_VAL_MO"), normal[0].index("GEN_VAL_YR")
+    changed = [i for i, row in enumerate(blanked) if row != normal[i]]
+    assert len(changed) == 3 and 1 in changed  # spread over the table, from the first data row
+    assert [blanked[i][gen] for i in changed] == ["", None, ""]
+    assert [blanked[i][ytd] for i in changed] == ["", None, ""]
+    for i in changed:  # only the value cells
+        assert [c for j, c in enumerate(blanked[i]) if j not in (gen, ytd)] == [
+            c for j, c in enumerate(normal[i]) if j not in (gen, ytd)
+        ]
+    assert call(api, "imports", {"get": "CTY_CODE,HITECH", "time": "2025-01"}).json()[1][0] != ""
+
+
+def test_reverse_rows_serves_the_same_rows_in_another_order(api):
+    normal = call(api, "exports", {"get": EXP_GET, "time": "2025"}).json()
+    api.reverse_rows = True
+    reverse = call(api, "exports", {"get": EXP_GET, "time": "2025"}).json()
+    assert reverse[0] == normal[0] and reverse[1:] == normal[:0:-1]
+
+
+@pytest.mark.parametrize("flow", ["imports", "exports"])
+def test_variables_json_lists_the_endpoint_variables_without_a_key(shared, flow):
+    resp = requests.get(f"{shared.base_url}/{flow}/hitech/variables.json", timeout=5)
+    assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("application/json")
+    listed = resp.json()["variables"]
+    value = "GEN_VAL_MO" if flow == "imports" else "ALL_VAL_MO"
+    assert {"CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC", value, "time"} <= set(listed)
+    assert ("ALL_VAL_MO" in listed) is (flow == "exports")
+    assert listed[value]["predicateType"] == "int" and listed[value]["label"]
+    assert listed["time"]["predicateOnly"] is True and listed["time"]["required"] == "true"
+    assert shared.requests[-1].param("key") is None
+
+
+def test_hidden_variables_leave_the_listing_and_the_data():
+    with FakeCensusApi(fixture_dataset(), hidden_variables={"GEN_VAL_MO"}) as api:
+        listed = requests.get(f"{api.base_url}/imports/hitech/variables.json", timeout=5).json()
+        assert "GEN_VAL_MO" not in listed["variables"] and "GEN_VAL_YR" in listed["variables"]
+        resp = call(api, "imports", {"get": "CTY_CODE,GEN_VAL_MO", "time": "2025-01"})
+        assert resp.status_code == 400 and resp.text == "error: unknown variable 'GEN_VAL_MO'"
+        assert call(api, "exports", {"get": "ALL_VAL_MO", "time": "2025-01"}).status_code == 200
 
 
 # ----------------------------------------------------------------------------------------------
