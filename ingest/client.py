@@ -1,22 +1,30 @@
 """HTTP client for the Census International Trade API `hitech` endpoints.
 
-One request per flow and calendar year. Transient failures are retried with exponential backoff
-and jitter within a bounded number of attempts and total time; key and request errors are not.
+One request per flow and calendar year. Transient failures (connection errors, timeouts, 429, 5xx,
+an HTML page that is not about the key) are retried by tenacity with jittered exponential backoff,
+within a bounded number of attempts and total time per request; key and request errors are not.
+A run shares one RetryBudget: once a request has used up its retries, or the API refused the key,
+every later request of the run fails at once instead of waiting on an API that is down.
 The key is sent as `key=` (the API takes it nowhere else) and never appears in what we raise or log.
 """
 
 from __future__ import annotations
 
 import email.utils
+import html
 import logging
+import math
 import random
+import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import requests
+from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception_type
 
 from ingest.census_format import (
     CensusTable,
@@ -28,7 +36,9 @@ from ingest.census_format import (
 )
 from ingest.errors import (
     CensusAuthError,
+    CensusError,
     CensusRequestError,
+    CensusResponseError,
     CensusUnavailableError,
 )
 from ingest.redaction import redact, register_secret
@@ -40,16 +50,93 @@ _KEY_PROBLEM = (
     "The Census API answered {what} instead of data: it does this when CENSUS_API_KEY is missing, "
     "invalid or not yet activated. Check CENSUS_API_KEY. " + KEY_HELP
 )
+# The header the Census API sets on its answers about a missing or invalid key.
+KEY_ERROR_HEADER = "X-DataWebAPI-KeyError"
+_KEY_WORD = re.compile(r"\bkeys?\b", re.IGNORECASE)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How long one request may be retried. Checked on creation: a policy that would never send
+    a request, or never wait, is refused."""
+
     max_attempts: int = 5
     max_total_seconds: float = 300.0
     backoff_base: float = 2.0
     backoff_cap: float = 60.0
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
+
+    def __post_init__(self):
+        attempts = self.max_attempts
+        if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+            raise ValueError(
+                f"RetryPolicy(max_attempts={attempts!r}): the number of attempts must be a whole "
+                "number of at least 1 (1 means no retry)."
+            )
+        for name in (
+            "max_total_seconds",
+            "backoff_base",
+            "backoff_cap",
+            "connect_timeout",
+            "read_timeout",
+        ):
+            value = getattr(self, name)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or value <= 0
+            ):
+                raise ValueError(
+                    f"RetryPolicy({name}={value!r}): a time in seconds must be a positive number."
+                )
+
+
+class RetryBudget:
+    """What one run may still ask of the Census API: shared by every request of a CensusClient,
+    and by several clients when they are handed the same object (both flows of a run, say).
+
+    Each request retries transient failures within its RetryPolicy. Once one request has used up
+    its retries (the API is down or keeps failing), or the API refused the key, the run stops
+    asking: every later request raises the same kind of error at once, without being sent.
+    Thread-safe: the partitions loader fetches the next year on a worker thread."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._stop: tuple[type[CensusError], str] | None = None
+        self._requests = 0
+
+    @property
+    def requests(self) -> int:
+        """HTTP requests sent so far through this budget (every attempt counts)."""
+        with self._lock:
+            return self._requests
+
+    @property
+    def stopped(self) -> bool:
+        with self._lock:
+            return self._stop is not None
+
+    def check(self, where: str) -> None:
+        """Raise, without a request, if the run has stopped asking."""
+        with self._lock:
+            stop = self._stop
+        if stop is not None:
+            error_class, reason = stop
+            raise error_class(f"{where}: not requested: {reason}")
+
+    def count_request(self) -> None:
+        with self._lock:
+            self._requests += 1
+
+    def stop(self, error_class: type[CensusError], reason: str) -> None:
+        """Stop the run's requests; the first reason is kept."""
+        with self._lock:
+            if self._stop is None:
+                self._stop = (error_class, reason)
 
 
 @dataclass(frozen=True)
@@ -71,11 +158,27 @@ class Fetch:
         return self.table is not None
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A decoded 200 answer (or a 204) to any request, before any check of its content."""
+
+    request_url: str  # without the key
+    attempts: int
+    body: bytes | None  # None: HTTP 204, no data
+    data: object = None  # the decoded JSON; None for a 204
+
+
 class _Retry(Exception):
     def __init__(self, reason: str, retry_after: float | None = None):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+
+
+class _KeyRefused(Exception):
+    def __init__(self, what: str):
+        super().__init__(what)
+        self.what = what
 
 
 class CensusClient:
@@ -85,12 +188,14 @@ class CensusClient:
         api_key: str,
         *,
         policy: RetryPolicy | None = None,
+        budget: RetryBudget | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.base_url = base_url.rstrip("/")
         self._key = api_key
         self.policy = policy or RetryPolicy()
+        self.budget = budget if budget is not None else RetryBudget()
         self._sleep = sleep
         self._clock = clock
         register_secret(api_key)
@@ -102,58 +207,114 @@ class CensusClient:
             "get": ",".join(requested_variables(flow)),
             "time": f"from {year}-01 to {year}-12",
         }
-        url = f"{self.base_url}/{endpoint}"
-        public_url = f"{url}?{urlencode(params)}"
-        where = f"{flow} {year}"
-        policy = self.policy
-        started = self._clock()
-        last_problem = "no attempt made"
-        for attempt in range(1, policy.max_attempts + 1):
-            try:
-                body, table = self._attempt(url, params, flow, year)
-            except _Retry as problem:
-                last_problem = problem.reason
-                delay = self._backoff(attempt, problem.retry_after)
-                elapsed = self._clock() - started
-                if attempt == policy.max_attempts or elapsed + delay > policy.max_total_seconds:
-                    break
-                log.warning(
-                    "%s: %s; retrying in %.1f s (attempt %d of %d)",
-                    where,
-                    problem.reason,
-                    delay,
-                    attempt + 1,
-                    policy.max_attempts,
-                )
-                self._sleep(delay)
-                continue
-            return Fetch(
-                flow=flow,
-                year=year,
-                endpoint=endpoint,
-                request_url=public_url,
-                params=params,
-                fetched_at=datetime.now(UTC),
-                attempts=attempt,
-                body=body,
-                table=table,
-            )
-        elapsed = self._clock() - started
-        raise CensusUnavailableError(
-            f"{where}: the Census API did not answer usefully after {attempt} attempt(s) over "
-            f"{elapsed:.0f} s; last problem: {last_problem}. Nothing was written; run again later "
-            f"(request: {public_url})."
+        answer = self._get(endpoint, params, f"{flow} {year}")
+        table = None if answer.body is None else table_from_json(answer.data, flow, year)
+        return Fetch(
+            flow=flow,
+            year=year,
+            endpoint=endpoint,
+            request_url=answer.request_url,
+            params=params,
+            fetched_at=datetime.now(UTC),
+            attempts=answer.attempts,
+            body=answer.body,
+            table=table,
         )
 
-    def _attempt(self, url: str, params: dict[str, str], flow: str, year: int):
+    def fetch_month(self, flow: str, month: str) -> Answer:
+        """The pipeline's request for one month ('YYYY-MM'), decoded but not checked: for
+        `atp check-api`, which reports each check separately."""
+        check_flow(flow)
+        params = {"get": ",".join(requested_variables(flow)), "time": month}
+        return self._get(f"{flow}/hitech", params, f"{flow} {month}")
+
+    def fetch_variables(self, flow: str) -> dict:
+        """The endpoint's `variables.json` (metadata needs no key, so none is sent): the
+        variables the endpoint lists, by name."""
+        check_flow(flow)
+        path = f"{flow}/hitech/variables.json"
+        answer = self._get(path, {}, path, keyed=False)
+        variables = answer.data.get("variables") if isinstance(answer.data, dict) else None
+        if not isinstance(variables, dict):
+            raise CensusResponseError(
+                f'{path}: the answer is not a variables listing ({{"variables": {{...}}}}); '
+                f"the Census API's metadata format changed (request: {answer.request_url})."
+            )
+        return variables
+
+    def _get(self, path: str, params: dict[str, str], where: str, *, keyed: bool = True):
+        url = f"{self.base_url}/{path}"
+        public_url = f"{url}?{urlencode(params)}" if params else url
+        policy = self.policy
+        started = self._clock()
+        attempts = 0
+
+        def attempt():
+            nonlocal attempts
+            self.budget.check(where)  # also between retries: another fetch may have stopped it
+            attempts += 1
+            return self._attempt(url, params, where, keyed)
+
+        def out_of_budget(state: RetryCallState) -> bool:
+            elapsed = self._clock() - started
+            return (
+                state.attempt_number >= policy.max_attempts
+                or elapsed + state.upcoming_sleep > policy.max_total_seconds
+            )
+
+        def announce(state: RetryCallState) -> None:
+            log.warning(
+                "%s: %s; retrying in %.1f s (attempt %d of %d)",
+                where,
+                state.outcome.exception().reason,
+                state.upcoming_sleep,
+                state.attempt_number + 1,
+                policy.max_attempts,
+            )
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(_Retry),
+            wait=self._backoff,
+            stop=out_of_budget,
+            sleep=self._sleep,
+            before_sleep=announce,
+        )
+        try:
+            body, data = retrying(attempt)
+        except RetryError as exc:
+            problem = exc.last_attempt.exception().reason
+            elapsed = self._clock() - started
+            self.budget.stop(
+                CensusUnavailableError,
+                f"{where} already failed ({problem}; {attempts} attempt(s) over {elapsed:.0f} s; "
+                f"request: {public_url}), and a run stops asking the Census API after the first "
+                "partition that fails: it is down or failing. Nothing was written; run again later.",
+            )
+            raise CensusUnavailableError(
+                f"{where}: the Census API did not answer usefully after {attempts} attempt(s) "
+                f"over {elapsed:.0f} s; last problem: {problem}. Nothing was written; run again "
+                f"later (request: {public_url})."
+            ) from None
+        except _KeyRefused as exc:
+            if keyed:  # metadata is asked without a key: its answer says nothing of ours
+                self.budget.stop(
+                    CensusAuthError,
+                    f"the Census API refused the key for {where} ({exc.what}), so this run stopped "
+                    f"asking. Check CENSUS_API_KEY. {KEY_HELP}",
+                )
+            raise CensusAuthError(f"{where}: " + _KEY_PROBLEM.format(what=exc.what)) from None
+        return Answer(request_url=public_url, attempts=attempts, body=body, data=data)
+
+    def _attempt(self, url: str, params: dict[str, str], where: str, keyed: bool):
         policy = self.policy
         problem: str | None = None
+        self.budget.count_request()
         try:
             # A fresh session per attempt: a stale keep-alive socket is one of the failures we retry.
             with requests.Session() as session:
                 response = session.get(
                     url,
-                    params={**params, "key": self._key},  # the key goes last
+                    params={**params, "key": self._key} if keyed else params,  # the key goes last
                     timeout=(policy.connect_timeout, policy.read_timeout),
                     allow_redirects=False,
                 )
@@ -165,43 +326,70 @@ class CensusClient:
             problem
         ):  # raised outside the except block so no exception text (with the URL) is chained
             raise _Retry(problem)
-        return self._interpret(response, flow, year)
+        return _interpret(response, where)
 
-    def _interpret(self, response: requests.Response, flow: str, year: int):
-        where = f"{flow} {year}"
-        status = response.status_code
-        content_type = response.headers.get("Content-Type", "")
-        if 300 <= status < 400 or status in (401, 403):
-            raise CensusAuthError(f"{where}: " + _KEY_PROBLEM.format(what=f"HTTP {status}"))
-        if status == 204:
-            return None, None
-        if status == 429:
-            raise _Retry("HTTP 429 (too many requests)", _retry_after(response))
-        if status >= 500:
-            raise _Retry(f"HTTP {status} ({_snippet(response)})")
-        if status != 200:
-            raise CensusRequestError(
-                f"{where}: the Census API rejected the request with HTTP {status}: "
-                f"{_snippet(response)}. This is not retried: the request itself needs fixing."
-            )
-        body = response.content
-        if "html" in content_type.lower() or body.lstrip()[:1] == b"<":
-            raise CensusAuthError(f"{where}: " + _KEY_PROBLEM.format(what="an HTML page"))
-        try:
-            data = decode_json(body)
-        except MalformedJson as exc:
-            raise _Retry(f"HTTP 200 with {exc}") from None
-        return body, table_from_json(data, flow, year)
-
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+    def _backoff(self, state: RetryCallState) -> float:
+        """Exponential backoff with jitter (clients that failed together do not retry together),
+        at least as long as the API's Retry-After."""
         policy = self.policy
-        delay = min(policy.backoff_cap, policy.backoff_base * 2 ** (attempt - 1))
-        delay *= random.uniform(
-            0.5, 1.0
-        )  # jitter: clients that failed together do not retry together
+        delay = min(policy.backoff_cap, policy.backoff_base * 2 ** (state.attempt_number - 1))
+        delay *= random.uniform(0.5, 1.0)
+        retry_after = state.outcome.exception().retry_after
         if retry_after is not None:
             delay = max(delay, retry_after)
         return delay
+
+
+def _interpret(response: requests.Response, where: str) -> tuple[bytes | None, object]:
+    """(body, decoded JSON) of a usable answer, (None, None) for a 204; otherwise raise _Retry
+    (worth another attempt), _KeyRefused, or CensusRequestError (the request needs fixing)."""
+    status = response.status_code
+    key_error = response.headers.get(KEY_ERROR_HEADER)
+    if key_error is not None:
+        raise _KeyRefused(f"HTTP {status} with {KEY_ERROR_HEADER}: {redact(key_error) or '-'}")
+    if 300 <= status < 400:
+        location = response.headers.get("Location", "")
+        target = redact(location) or "(no Location)"
+        # The key pages (key_signup.html, invalid_key.html) name the key in their path; a
+        # redirect's query may echo ours, key= included, so only the path counts.
+        if "key" in urlsplit(location).path.lower():
+            raise _KeyRefused(f"HTTP {status}, a redirect to the key page {target}")
+        if status in (301, 308):
+            raise CensusRequestError(
+                f"{where}: the Census API answered HTTP {status}, a permanent redirect to {target}: "
+                "the API has moved. Set CENSUS_API_BASE_URL to its new address."
+            )
+        raise _Retry(f"HTTP {status}, a redirect to {target} instead of data")
+    if status in (401, 403):
+        raise _KeyRefused(f"HTTP {status}")
+    if status == 204:
+        return None, None
+    if status == 429:
+        raise _Retry("HTTP 429 (too many requests)", _retry_after(response))
+    if status >= 500:
+        raise _Retry(f"HTTP {status} ({_describe(response)})")
+    if status != 200:
+        raise CensusRequestError(
+            f"{where}: the Census API rejected the request with HTTP {status}: "
+            f"{_describe(response)}. This is not retried: the request itself needs fixing."
+        )
+    body = response.content
+    if _is_html(response):
+        page = response.text
+        if _KEY_WORD.search(_TAG.sub(" ", page)):
+            raise _KeyRefused(f"an HTML page about the key ({_describe(response)})")
+        # A proxy's or a maintenance page: the API is not answering, as with a 503.
+        raise _Retry(f"HTTP 200 with an HTML page ({_describe(response)}) instead of data")
+    try:
+        data = decode_json(body)
+    except MalformedJson as exc:
+        raise _Retry(f"HTTP 200 with {exc}") from None
+    return body, data
+
+
+def _is_html(response: requests.Response) -> bool:
+    content_type = response.headers.get("Content-Type", "").lower()
+    return "html" in content_type or response.content.lstrip()[:1] == b"<"
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -217,6 +405,17 @@ def _retry_after(response: requests.Response) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def _snippet(response: requests.Response, limit: int = 300) -> str:
-    text = " ".join(response.text.split())[:limit] or "(empty body)"
-    return redact(text)
+def _describe(response: requests.Response, limit: int = 300) -> str:
+    """A short, key-free account of a body: an HTML page by its title (else its text)."""
+    text = response.text
+    if _is_html(response):
+        title = _TITLE.search(text)
+        if title and title.group(1).strip():
+            return "page titled " + repr(_squeeze(html.unescape(title.group(1)), limit))
+        text = html.unescape(_TAG.sub(" ", text))
+    return _squeeze(text, limit) or "(empty body)"
+
+
+def _squeeze(text: str, limit: int) -> str:
+    # Redact before cutting: a cut key would no longer be recognised.
+    return redact(" ".join(text.split()))[:limit]

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import re
+import socket
+import time
+from dataclasses import replace
+
+import duckdb
 import pytest
 
-from ingest.client import CensusClient, RetryPolicy
+from fake_census import ERROR_500_TEXT, FakeCensusApi, fixture_dataset
+from ingest.client import CensusClient, RetryBudget, RetryPolicy
 from ingest.errors import (
     CensusAuthError,
     CensusRequestError,
@@ -12,9 +20,18 @@ from ingest.errors import (
     CensusUnavailableError,
     ConfigError,
 )
-from ingest.settings import Settings
+from ingest.partitions import fetch_and_load, load_years
+from ingest.settings import KEY_HELP, Settings
 from tests.conftest import FAST_POLICY, SENTINEL_KEY
-from fake_census import FakeCensusApi, fixture_dataset
+
+
+def stored_rows(settings) -> list[tuple]:
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        return con.execute(
+            "SELECT * FROM raw.census_hitech_imports UNION ALL BY NAME "
+            "SELECT * FROM raw.census_hitech_imports_history ORDER BY ALL"
+        ).fetchall()
+
 
 # 6 countries (Vietnam only from 2025) + 2 groupings + the total row, x 12 HITECH rows.
 ROWS_2024 = (5 + 2 + 1) * 12 * 12
@@ -169,3 +186,260 @@ def test_a_200_that_is_not_the_expected_table_is_a_clear_error(client, fake_api,
 def test_a_landing_dir_with_pattern_characters_is_refused(tmp_path):
     with pytest.raises(ConfigError, match=r"ATP_LANDING_DIR=.*must not contain \*, \? or \["):
         Settings.from_env({"ATP_LANDING_DIR": str(tmp_path / "land?ng")})
+
+
+# ----------------------------------------------------------------------------------------------
+# The retry policy
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("max_attempts", 0),
+        ("max_attempts", -1),
+        ("max_attempts", 2.5),
+        ("max_attempts", True),
+        ("max_total_seconds", 0),
+        ("max_total_seconds", -5),
+        ("max_total_seconds", float("nan")),
+        ("max_total_seconds", float("inf")),
+        ("backoff_base", 0),
+        ("backoff_cap", -1.0),
+        ("connect_timeout", 0),
+        ("read_timeout", "60"),
+    ],
+)
+def test_a_retry_policy_that_could_never_send_or_wait_is_refused(field, value):
+    with pytest.raises(
+        ValueError, match=rf"^RetryPolicy\({field}={re.escape(repr(value))}\): "
+    ) as info:
+        RetryPolicy(**{field: value})
+    assert "\n" not in str(info.value)
+
+
+def test_one_attempt_means_no_retry(fake_api):
+    sleeps: list[float] = []
+    policy = RetryPolicy(max_attempts=1, backoff_base=0.01)
+    census = CensusClient(fake_api.base_url, SENTINEL_KEY, policy=policy, sleep=sleeps.append)
+    fake_api.script("503")
+    with pytest.raises(CensusUnavailableError, match=r"after 1 attempt\(s\).*HTTP 503"):
+        census.fetch_year("imports", 2024)
+    assert fake_api.request_count == 1 and sleeps == []
+
+
+def test_each_retry_is_logged_with_its_reason_wait_and_attempt(client, fake_api, caplog):
+    census, sleeps = client
+    fake_api.script("500", "timeout")
+    with caplog.at_level(logging.WARNING, logger="ingest.client"):
+        assert census.fetch_year("exports", 2025).attempts == 3
+    messages = [r.getMessage() for r in caplog.records if r.name == "ingest.client"]
+    assert messages == [
+        f"exports 2025: HTTP 500 ({' '.join(ERROR_500_TEXT.split())}); retrying in {sleeps[0]:.1f} s "
+        "(attempt 2 of 4)",
+        f"exports 2025: no answer within 0.5 s (timeout); retrying in {sleeps[1]:.1f} s "
+        "(attempt 3 of 4)",
+    ]
+
+
+# ----------------------------------------------------------------------------------------------
+# One budget per run: a down API stops the run after one partition's retries
+
+
+def seconds_as_n(text: str) -> str:
+    """Error text with its elapsed time (which depends on the machine) as N."""
+    return re.sub(r"over \d+ s", "over N s", text)
+
+
+def closed_port_url() -> str:
+    """A URL on 127.0.0.1 where nothing listens: every connection is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/data/timeseries/intltrade"
+
+
+def test_a_down_api_costs_one_partitions_retries_not_every_partitions(env, client):
+    census, _ = client
+    fetch_and_load(env, "imports", 2024, census)  # something stored, which must stay as it is
+    landed_before = sorted(p.name for p in env.landing_dir.rglob("*"))
+    stored_before = stored_rows(env)
+    down = replace(env, base_url=closed_port_url())
+    budget, sleeps = RetryBudget(), []
+    years = list(range(2013, 2027))
+    started = time.monotonic()
+    outcomes = []
+    for flow in ("imports", "exports"):  # one client per flow, one budget for the run
+        census = CensusClient(
+            down.base_url, SENTINEL_KEY, policy=FAST_POLICY, budget=budget, sleep=sleeps.append
+        )
+        outcomes += [outcome for _, outcome in load_years(down, flow, years, client=census)]
+    elapsed = time.monotonic() - started
+    assert len(outcomes) == 28 and all(isinstance(o, CensusUnavailableError) for o in outcomes)
+    # One partition's worth of attempts (FAST_POLICY: 4), then no request at all.
+    assert budget.requests == FAST_POLICY.max_attempts and len(sleeps) == 3
+    assert elapsed < 10
+    first, later = str(outcomes[0]), [str(o) for o in outcomes[1:]]
+    assert first.startswith("imports 2013: the Census API did not answer usefully after 4 ")
+    assert "connection failed" in first
+    url = f"{down.base_url}/imports/hitech?get=CTY_CODE%2CCTY_NAME%2CHITECH%2CHITECH_DESC%2CGEN_VAL_MO&time=from+2013-01+to+2013-12"
+    assert seconds_as_n(later[0]) == (
+        "imports 2014: not requested: imports 2013 already failed (the connection failed or "
+        f"dropped mid-response (ConnectionError); 4 attempt(s) over N s; request: {url}), and a "
+        "run stops asking the Census API after the first partition that fails: it is down or "
+        "failing. Nothing was written; run again later."
+    )
+    assert later[-1].startswith("exports 2026: not requested: imports 2013 already failed")
+    assert all(SENTINEL_KEY not in text and "key=" not in text for text in [first, *later])
+    assert stored_rows(env) == stored_before
+    assert sorted(p.name for p in env.landing_dir.rglob("*")) == landed_before
+
+
+def test_the_next_run_asks_again(env, fake_api):
+    sleeps: list[float] = []
+    census = CensusClient(fake_api.base_url, SENTINEL_KEY, policy=FAST_POLICY, sleep=sleeps.append)
+    fake_api.script(*["503"] * FAST_POLICY.max_attempts)
+    outcomes = dict(load_years(env, "exports", [2024, 2025], client=census))
+    assert isinstance(outcomes[2024], CensusUnavailableError)
+    assert isinstance(outcomes[2025], CensusUnavailableError)
+    assert "not requested" in str(outcomes[2025])
+    assert len(fake_api.data_requests) == FAST_POLICY.max_attempts
+    # A new run (a new client, so a new budget) asks again; the API is back.
+    census = CensusClient(fake_api.base_url, SENTINEL_KEY, policy=FAST_POLICY, sleep=sleeps.append)
+    outcomes = dict(load_years(env, "exports", [2024, 2025], client=census))
+    assert [outcomes[y].status for y in (2024, 2025)] == ["loaded", "loaded"]
+
+
+def test_a_request_error_or_a_bad_table_does_not_stop_the_run(client, fake_api):
+    census, _ = client
+    fake_api.script("400", "bad_value")
+    with pytest.raises(CensusRequestError):
+        census.fetch_year("imports", 2024)
+    with pytest.raises(CensusResponseError):
+        census.fetch_year("imports", 2025)
+    assert census.fetch_year("imports", 2026).released
+    assert not census.budget.stopped and census.budget.requests == 3
+
+
+# ----------------------------------------------------------------------------------------------
+# A refused key stops every later request
+
+
+def test_a_refused_key_is_asked_once_per_run(env):
+    with FakeCensusApi(fixture_dataset(), valid_keys={"the-real-key"}) as api:
+        census = CensusClient(api.base_url, SENTINEL_KEY, policy=FAST_POLICY)
+        errors = []
+        for flow, year in [
+            ("imports", 2024),
+            ("imports", 2025),
+            ("exports", 2024),
+            ("exports", 2025),
+        ]:
+            with pytest.raises(CensusAuthError) as info:
+                census.fetch_year(flow, year)
+            errors.append(str(info.value))
+        assert api.request_count == 1
+    assert errors[0].startswith(
+        "imports 2024: The Census API answered HTTP 302 with X-DataWebAPI-KeyError: invalid key"
+    )
+    assert errors[3] == (
+        "exports 2025: not requested: the Census API refused the key for imports 2024 (HTTP 302 "
+        "with X-DataWebAPI-KeyError: invalid key), so this run stopped asking. Check "
+        f"CENSUS_API_KEY. {KEY_HELP}"
+    )
+    assert all(SENTINEL_KEY not in text for text in errors)
+
+
+def test_a_shared_budget_stops_the_other_flows_client_too(fake_api):
+    budget = RetryBudget()
+    imports, exports = (
+        CensusClient(fake_api.base_url, SENTINEL_KEY, policy=FAST_POLICY, budget=budget)
+        for _ in range(2)
+    )
+    fake_api.script("redirect")
+    with pytest.raises(CensusAuthError):
+        imports.fetch_year("imports", 2024)
+    with pytest.raises(
+        CensusAuthError, match="^exports 2024: not requested: the Census API refused"
+    ):
+        exports.fetch_year("exports", 2024)
+    assert fake_api.request_count == 1 and budget.requests == 1
+
+
+# ----------------------------------------------------------------------------------------------
+# Which answers are about the key
+
+
+@pytest.mark.parametrize(
+    ("fault", "what"),
+    [
+        ("html_key_error", "HTTP 200 with X-DataWebAPI-KeyError: invalid key"),
+        ("html", "an HTML page about the key (page titled 'Invalid Key')"),
+        ("redirect", "HTTP 302 with X-DataWebAPI-KeyError: missing key"),
+    ],
+)
+def test_key_answers_are_told_by_header_page_or_redirect_and_are_fatal(
+    client, fake_api, fault, what
+):
+    census, sleeps = client
+    fake_api.script(fault)
+    with pytest.raises(CensusAuthError) as info:
+        census.fetch_year("imports", 2024)
+    assert str(info.value).startswith(
+        f"imports 2024: The Census API answered {what} instead of data"
+    )
+    assert fake_api.request_count == 1 and sleeps == []
+
+
+def test_a_redirect_to_the_key_page_without_the_header_is_a_key_problem():
+    with FakeCensusApi(fixture_dataset(), valid_keys={"good"}, key_error_header=False) as api:
+        census = CensusClient(api.base_url, SENTINEL_KEY, policy=FAST_POLICY)
+        with pytest.raises(
+            CensusAuthError,
+            match=r"HTTP 302, a redirect to the key page http://127\.0\.0\.1:\d+/data/invalid_key\.html instead of data",
+        ):
+            census.fetch_year("exports", 2024)
+        assert api.request_count == 1
+
+
+def test_a_maintenance_page_is_retried_like_a_503(client, fake_api):
+    census, sleeps = client
+    fake_api.script("html_maintenance", "redirect_maintenance")
+    fetch = census.fetch_year("imports", 2024)
+    assert fetch.attempts == 3 and len(sleeps) == 2 and len(fetch.table.rows) == ROWS_2024
+    assert not census.budget.stopped
+
+
+def test_a_lasting_maintenance_page_fails_naming_its_title(client, fake_api):
+    census, _ = client
+    fake_api.script(*["html_maintenance"] * 4)
+    with pytest.raises(CensusUnavailableError) as info:
+        census.fetch_year("imports", 2024)
+    assert (
+        "after 4 attempt(s) over N s; last problem: HTTP 200 with an HTML page (page titled "
+        "'Service Unavailable - Maintenance') instead of data. Nothing was written"
+    ) in seconds_as_n(str(info.value))
+    assert fake_api.request_count == 4
+
+
+def test_a_lasting_redirect_elsewhere_fails_naming_where_without_the_key(client, fake_api):
+    census, _ = client
+    fake_api.script(*["redirect_maintenance"] * 4)
+    with pytest.raises(CensusUnavailableError) as info:
+        census.fetch_year("imports", 2024)
+    text = str(info.value)
+    assert "last problem: HTTP 302, a redirect to http://127.0.0.1:" in text
+    assert "/data/maintenance.html?from=" in text
+    assert SENTINEL_KEY not in text
+    assert "%26key%3D***" in text  # the request the proxy echoed, its key masked
+
+
+def test_a_permanent_redirect_asks_for_the_new_base_url(client, fake_api):
+    census, sleeps = client
+    fake_api.script("redirect_moved")
+    with pytest.raises(
+        CensusRequestError,
+        match=r"HTTP 301, a permanent redirect to http://127\.0\.0\.1:\d+/data/v2/data/timeseries/intltrade/imports/hitech.*Set CENSUS_API_BASE_URL",
+    ) as info:
+        census.fetch_year("imports", 2024)
+    assert fake_api.request_count == 1 and sleeps == []
+    assert SENTINEL_KEY not in str(info.value)
