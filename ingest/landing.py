@@ -5,8 +5,11 @@ Layout: `<ATP_LANDING_DIR>/<flow>/<year>/<flow>_<year>_<fetched-at>.json` and be
 and the months present. Files are written to a temporary name and hard-linked into place, so a
 reader sees a whole file or none, and an existing file is never replaced.
 
-Every fetch gets its own manifest. A response identical to the partition's newest landed one
-(most nights: nothing was released) is not stored twice: its manifest names the existing file.
+Every fetch gets its own manifest. A response with the same content as the partition's newest
+landed one (most nights: nothing was released) is not stored twice, even if its bytes differ (the
+same rows in another order): its manifest names the existing file. Content is the parsed table's
+content hash (`content_sha256`), not the bytes' checksum; a manifest written before that field
+existed has its content hash computed from its file when needed.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 
 from ingest.census_format import CensusTable, check_flow, parse_table
 from ingest.client import Fetch
-from ingest.errors import LandingError
+from ingest.errors import CensusResponseError, LandingError
 
 MANIFEST_SUFFIX = ".manifest.json"
 
@@ -39,6 +42,12 @@ class LandedFile:
         """Read the file back, check it against its manifest's checksum, and parse it."""
         body = self.read_checked()
         return parse_table(body, self.manifest["flow"], int(self.manifest["year"]))
+
+    def content_sha256(self) -> str:
+        """The content hash of the landed table: from the manifest, or (a manifest older than
+        the field) from the file itself, checked against its checksum."""
+        known = self.manifest.get("content_sha256")
+        return known if known else self.read_table().content_hash
 
     def read_checked(self) -> bytes:
         """The file's bytes, once checked against its manifest's checksum."""
@@ -61,6 +70,8 @@ def land(landing_dir: Path, fetch: Fetch) -> LandedFile:
     stamp = fetch.fetched_at.strftime("%Y%m%dT%H%M%S%fZ")
     path = folder / f"{fetch.flow}_{fetch.year}_{stamp}.json"
     months = fetch.table.months
+    content = fetch.table.content_hash
+    response_sha256 = hashlib.sha256(fetch.body).hexdigest()
     manifest = {
         "flow": fetch.flow,
         "year": fetch.year,
@@ -68,9 +79,12 @@ def land(landing_dir: Path, fetch: Fetch) -> LandedFile:
         "request": fetch.request_url,
         "params": fetch.params,
         "fetched_at": fetch.fetched_at.isoformat(),
-        "sha256": hashlib.sha256(fetch.body).hexdigest(),
+        "sha256": response_sha256,  # of the file this manifest names
+        "response_sha256": response_sha256,  # of this fetch's response
+        "content_sha256": content,
         "bytes": len(fetch.body),
         "rows": len(fetch.table.rows),
+        "missing_values": fetch.table.missing_values,
         "first_month": months[0],
         "last_month": months[-1],
         "months": months,
@@ -79,13 +93,11 @@ def land(landing_dir: Path, fetch: Fetch) -> LandedFile:
     previous = newest_landed(landing_dir, fetch.flow, fetch.year)
     # Reuse the previous file only if its bytes on disk are still what its manifest says: the
     # warehouse loads the landed file, so a damaged one must not stand in for this response.
-    if (
-        previous is not None
-        and previous.manifest["sha256"] == manifest["sha256"]
-        and _intact(previous)
-    ):
+    if previous is not None and _same_content(previous, content):
         path = previous.path
-        manifest["file"] = path.name
+        manifest.update(
+            file=path.name, sha256=previous.manifest["sha256"], bytes=previous.manifest["bytes"]
+        )
     else:
         _write_new(path, fetch.body)
     manifest_path = folder / f"{fetch.flow}_{fetch.year}_{stamp}{MANIFEST_SUFFIX}"
@@ -93,10 +105,13 @@ def land(landing_dir: Path, fetch: Fetch) -> LandedFile:
     return LandedFile(path=path, manifest=manifest)
 
 
-def _intact(landed: LandedFile) -> bool:
+def _same_content(landed: LandedFile, content: str) -> bool:
+    """Whether a landed file holds this content and is intact on disk."""
     try:
+        if landed.content_sha256() != content:
+            return False
         landed.read_checked()
-    except LandingError:
+    except (LandingError, CensusResponseError):
         return False
     return True
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from duckdb import DuckDBPyConnection as Connection
 
 from ingest.census_format import CensusTable
-from ingest.client import CensusClient, Fetch
+from ingest.client import CensusClient, Fetch, RetryBudget
 from ingest.diskspace import ensure_free_space
 from ingest.errors import AtpError
 from ingest.landing import LandedFile, land, landed_files
@@ -40,13 +40,20 @@ class PartitionResult:
     requests: int = 0
     # Not released: what the warehouse still holds for the partition (kept untouched).
     stored_rows: int = 0
+    # Loaded: value cells the API left empty or null (stored as NULL, not 0).
+    missing_values: int = 0
+    content_sha256: str | None = None  # the vintage's content hash (CensusTable.content_hash)
 
     def describe(self) -> str:
         if self.status == "loaded":
             span = f"{self.months[0]}..{self.months[-1]}" if self.months else "-"
-            return (
+            text = (
                 f"{self.flow} {self.year}: {self.rows:,} rows, {len(self.months)} month(s) {span}"
             )
+            if self.missing_values:
+                plural = "" if self.missing_values == 1 else "s"
+                text += f", {self.missing_values:,} missing value{plural}"
+            return text
         if self.status == "not_released":
             return (
                 f"{self.flow} {self.year}: not released yet (HTTP 204); "
@@ -61,10 +68,16 @@ def load_years(
     years: Sequence[int],
     source: str = "api",
     client: CensusClient | None = None,
+    budget: RetryBudget | None = None,
 ) -> Iterator[tuple[int, PartitionResult | AtpError]]:
     """Load partitions in order from `source` ("api" or "landing"); yield each year's result, or
     the error that stopped that year (the caller decides whether to go on), and log a summary.
     A warehouse that cannot be opened (busy, say) raises: no year could load.
+
+    Every year's fetch goes through one client and so one RetryBudget: once a year has used up
+    its retries (the API is down) or the key was refused, the later years fail at once without a
+    request. Pass the same `budget` for both flows of a run to share it across them (a given
+    `client` brings its own).
 
     All the years go through one warehouse connection. From the API, the next year is fetched
     while this one lands and loads: still one request in flight at a time, but the wait for the
@@ -73,7 +86,9 @@ def load_years(
     if source not in ("api", "landing"):
         raise ValueError(f"source must be 'api' or 'landing', not {source!r}")
     if source == "api":
-        client = client or CensusClient(settings.base_url, settings.require_api_key())
+        client = client or CensusClient(
+            settings.base_url, settings.require_api_key(), budget=budget
+        )
     with ExitStack() as stack:
         con = stack.enter_context(writer(settings.warehouse))
         if source == "landing":
@@ -190,6 +205,8 @@ def _load(
         landing_file=relative,
         sha256=landed.manifest["sha256"],
         requests=requests,
+        missing_values=table.missing_values,
+        content_sha256=table.content_hash,
     )
 
 

@@ -2,6 +2,10 @@
 
 A partition load is a single transaction (delete that year, insert the new rows), so a failure at
 any point leaves the previous rows, and loading the same rows twice gives the same table.
+
+A vintage is identified by its content (CensusTable.content_hash, kept in the history table's
+`_content_sha256`), not by its bytes: a fetch whose content equals the partition's vintage before
+it adds no history rows, even when it was landed as another file.
 """
 
 from __future__ import annotations
@@ -67,8 +71,9 @@ def history_table(flow: str) -> str:
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     for flow, value_column in VALUE_COLUMN.items():
-        # Fields exactly as delivered (strings); dbt staging types them. The raw table holds the
-        # newest vintage of each year, the history table every distinct vintage ever fetched.
+        # Fields exactly as delivered (strings; a missing value is NULL); dbt staging types them.
+        # The raw table holds the newest vintage of each year, the history table every distinct
+        # vintage ever fetched.
         for table in (raw_table(flow), history_table(flow)):
             con.execute(
                 f"""
@@ -85,6 +90,22 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
                 )
                 """
             )
+        # The vintage's content hash; NULL for vintages stored before it was recorded. Only in
+        # the history table, so the raw table keeps the columns dbt's sources declare.
+        if "_content_sha256" not in _columns(con, history_table(flow)):
+            con.execute(f'ALTER TABLE {history_table(flow)} ADD COLUMN "_content_sha256" VARCHAR')
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    schema, name = table.split(".")
+    return [
+        row[0]
+        for row in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ?",
+            [schema, name],
+        ).fetchall()
+    ]
 
 
 @contextmanager
@@ -107,8 +128,9 @@ def load_partition(
     current: bool = True,
 ) -> int:
     """Record one vintage of (table.flow, table.year) in one transaction: add it to the history
-    table unless that landed file is there already, and, when `current`, replace the year's rows
-    in the raw table with it. Returns the row count.
+    table unless that landed file is there already, or the partition's vintage before it (by
+    fetch time) has the same content; when `current`, replace the year's rows in the raw table
+    with it. Returns the row count.
 
     `table` is the validated parse of the response `body` (its landed file). DuckDB reads the rows
     from the file itself, which is faster and lighter than handing it Python objects."""
@@ -116,13 +138,24 @@ def load_partition(
     history = history_table(table.flow)
     con.execute("BEGIN TRANSACTION")
     try:
+        source = landing_file  # the vintage whose rows the raw table gets
         known = con.execute(
             f"SELECT count(*) FROM {history} WHERE _landing_file = ?", [landing_file]
         ).fetchall()[0][0]
         if not known:
-            _insert_body(con, history, table, body, fetched_at, landing_file)
+            # The same content as the vintage before it: no new vintage, its rows serve.
+            before = con.execute(
+                f"SELECT _landing_file, _content_sha256 FROM {history} "
+                "WHERE year = ? AND _fetched_at <= ? "
+                "ORDER BY _fetched_at DESC, _landing_file DESC LIMIT 1",
+                [table.year, fetched_at],
+            ).fetchone()
+            if before is not None and before[1] == table.content_hash:
+                source = before[0]
+            else:
+                _insert_body(con, history, table, body, fetched_at, landing_file)
         if current:
-            _replace_year(con, table.flow, table.year, fetched_at, landing_file)
+            _replace_year(con, table.flow, table.year, fetched_at, source)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -139,24 +172,29 @@ def _insert_body(
     landing_file: str,
 ) -> None:
     # The body is the API's JSON array of rows, header first. DuckDB streams it one row at a time
-    # and skips the header by its value cell, which in every data row is a whole number (the
-    # parse checked that). A missing cell may be null, which the parse reads as "" (as does
-    # this). Landing paths hold no glob characters (settings.py refuses them), so read_json reads
-    # exactly this file.
-    cells = ", ".join(f"coalesce(json[{position + 1}], '')" for position in table.header_positions)
-    columns = ", ".join(f'"{name}"' for name in table.columns)
+    # and skips the header by its value cell, which in every data row is a whole number or
+    # missing (the parse checked that): a missing value (null or "") is stored as NULL, and NULL
+    # IS DISTINCT FROM the header's name, so such a row is kept. A null code or name is stored as
+    # "", as the parse reads it. Landing paths hold no glob characters (settings.py refuses
+    # them), so read_json reads exactly this file.
     value_column = VALUE_COLUMN[table.flow]
-    value_cell = f"json[{table.header_positions[table.columns.index(value_column)] + 1}]"
+    value_position = table.header_positions[table.columns.index(value_column)] + 1
+    cells = ", ".join(
+        f"nullif(json[{value_position}], '')"
+        if name == value_column
+        else f"coalesce(json[{position + 1}], '')"
+        for name, position in zip(table.columns, table.header_positions, strict=True)
+    )
+    columns = ", ".join(f'"{name}"' for name in table.columns)
     query = f"""
-        INSERT INTO {target} ({columns}, year, _fetched_at, _landing_file)
-        SELECT {cells}, ?, ?::TIMESTAMP, ?
+        INSERT INTO {target} ({columns}, year, _fetched_at, _landing_file, _content_sha256)
+        SELECT {cells}, ?, ?::TIMESTAMP, ?, ?
         FROM read_json(?, format = 'array', records = false, columns = {{'json': 'VARCHAR[]'}})
-        WHERE {value_cell} IS DISTINCT FROM ?
+        WHERE json[{value_position}] IS DISTINCT FROM ?
     """
+    params = [table.year, fetched_at, landing_file, table.content_hash, str(body), value_column]
     try:
-        inserted = con.execute(
-            query, [table.year, fetched_at, landing_file, str(body), value_column]
-        ).fetchall()[0][0]
+        inserted = con.execute(query, params).fetchall()[0][0]
     except duckdb.Error as exc:
         raise WarehouseError(
             f"DuckDB could not load {body}: {exc}. Nothing was loaded for {table.flow} "
@@ -176,8 +214,8 @@ def _replace_year(
     # than hand the Python rows over a second time.
     con.execute(f"DELETE FROM {raw_table(flow)} WHERE year = ?", [year])
     con.execute(
-        f"INSERT INTO {raw_table(flow)} SELECT * REPLACE (?::TIMESTAMP AS _fetched_at) "
-        f"FROM {history_table(flow)} WHERE _landing_file = ?",
+        f"INSERT INTO {raw_table(flow)} SELECT * EXCLUDE (_content_sha256) "
+        f"REPLACE (?::TIMESTAMP AS _fetched_at) FROM {history_table(flow)} WHERE _landing_file = ?",
         [fetched_at, landing_file],
     )
 

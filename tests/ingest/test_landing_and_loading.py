@@ -7,18 +7,26 @@ import json
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import duckdb
 import pytest
 
+from fake_census import FakeCensusApi, fixture_dataset, revised_fixture_dataset
 from ingest import warehouse
 from ingest.census_format import parse_table
-from ingest.errors import CensusResponseError, LandingError, WarehouseBusyError, WarehouseError
+from ingest.client import RetryBudget
+from ingest.errors import (
+    CensusAuthError,
+    CensusResponseError,
+    LandingError,
+    WarehouseBusyError,
+    WarehouseError,
+)
 from ingest.landing import land, landed_files, newest_landed
-from ingest.partitions import fetch_and_load, reload_from_landing
+from ingest.partitions import fetch_and_load, load_years, reload_from_landing
 from tests.conftest import SENTINEL_KEY
-from fake_census import revised_fixture_dataset
 
 
 def raw_rows(settings, flow="imports", year=None):
@@ -210,27 +218,195 @@ def _load_body(con, table, body):
     )
 
 
-def test_a_body_loads_by_header_name_with_null_cells_as_empty(tmp_path):
-    # Columns in another order, an appended predicate column repeating a name, a null cell: the
-    # loader reads the body by the validated header positions, as the parse does.
+def test_a_body_loads_by_header_name_with_missing_values_as_null(tmp_path):
+    # Columns in another order, an appended predicate column repeating a name, a null name, and
+    # missing values (null and "") in the first data rows: the loader reads the body by the
+    # validated header positions, as the parse does, and skips only the header.
     header = ["HITECH", "CTY_NAME", "GEN_VAL_MO", "CTY_CODE", "HITECH_DESC", "time", "CTY_CODE"]
     rows = [
+        ["03", "MEXICO", None, "2010", "OPTO", "2025-01", "2010"],
+        ["04", "MEXICO", "", "2010", "INFO", "2025-01", "2010"],
         ["01", "MEXICO", "100", "2010", "BIOTECHNOLOGY", "2025-01", "2010"],
         ["02", None, "7", "2010", "LIFE SCIENCE", "2025-02", "2010"],
     ]
     body, table = _landed_body(tmp_path, header, rows)
+    assert table.missing_values == 2
     with warehouse.writer(tmp_path / "warehouse.duckdb") as con:
         loaded = _load_body(con, table, body)
         stored = con.execute(
             'SELECT "CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC", "GEN_VAL_MO", "time", year '
             "FROM raw.census_hitech_imports ORDER BY ALL"
         ).fetchall()
-    assert loaded == 2
+        history_nulls = con.execute(
+            "SELECT count(*) FROM raw.census_hitech_imports_history WHERE GEN_VAL_MO IS NULL"
+        ).fetchall()
+    assert loaded == 4
     assert stored == [
         ("2010", "", "02", "LIFE SCIENCE", "7", "2025-02", 2025),
         ("2010", "MEXICO", "01", "BIOTECHNOLOGY", "100", "2025-01", 2025),
+        ("2010", "MEXICO", "03", "OPTO", None, "2025-01", 2025),
+        ("2010", "MEXICO", "04", "INFO", None, "2025-01", 2025),
     ]
     assert stored == sorted((*row, 2025) for row in table.rows)  # what the parse validated
+    assert history_nulls == [(2,)]
+
+
+def test_missing_values_are_loaded_as_null_counted_and_reported(env, client, fake_api):
+    census, _ = client
+    fake_api.blank_values = 3
+    result = fetch_and_load(env, "imports", 2025, census)
+    assert result.missing_values == 3
+    assert result.describe() == (
+        "imports 2025: 1,296 rows, 12 month(s) 2025-01..2025-12, 3 missing values"
+    )
+    with duckdb.connect(str(env.warehouse), read_only=True) as con:
+        counts = [
+            con.execute(
+                f"SELECT count(*), count(GEN_VAL_MO), count(*) FILTER (GEN_VAL_MO = '') FROM {t}"
+            ).fetchall()
+            for t in ("raw.census_hitech_imports", "raw.census_hitech_imports_history")
+        ]
+    assert counts == [[(1296, 1293, 0)], [(1296, 1293, 0)]]
+    landed = newest_landed(env.landing_dir, "imports", 2025)
+    assert landed.manifest["missing_values"] == 3
+    assert reload_from_landing(env, "imports", 2025).missing_values == 3
+    fake_api.blank_values = 1
+    assert fetch_and_load(env, "imports", 2025, census).describe().endswith(", 1 missing value")
+    fake_api.blank_values = 0
+    assert "missing" not in fetch_and_load(env, "imports", 2025, census).describe()
+
+
+# ----------------------------------------------------------------------------------------------
+# A vintage is its content, not its bytes
+
+
+def history(settings, flow="imports"):
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        return con.execute(
+            f"SELECT _landing_file, _content_sha256, count(*) FROM {warehouse.history_table(flow)} "
+            "GROUP BY ALL ORDER BY min(_fetched_at)"
+        ).fetchall()
+
+
+def landed_bodies(settings):
+    return sorted(
+        p.name
+        for p in settings.landing_dir.rglob("*.json")
+        if not p.name.endswith(".manifest.json")
+    )
+
+
+def test_the_same_rows_in_another_order_are_not_a_new_vintage(env, client, fake_api):
+    census, _ = client
+    first = fetch_and_load(env, "imports", 2025, census)
+    before = raw_rows(env)
+    fake_api.reverse_rows = True
+    second = fetch_and_load(env, "imports", 2025, census)
+    old, new = landed_files(env.landing_dir, "imports", 2025)
+    assert old.path == new.path and len(landed_bodies(env)) == 1  # no new landed body
+    assert new.manifest["content_sha256"] == old.manifest["content_sha256"] == first.content_sha256
+    assert new.manifest["response_sha256"] != new.manifest["sha256"] == old.manifest["sha256"]
+    assert new.read_checked()  # the manifest's checksum is the reused file's
+    assert history(env) == [(first.landing_file, first.content_sha256, 1296)]
+    assert (
+        second.landing_file == first.landing_file and second.content_sha256 == first.content_sha256
+    )
+    assert raw_rows(env) == before
+    # Other content is a new vintage, as before.
+    fake_api.dataset = revised_fixture_dataset()
+    third = fetch_and_load(env, "imports", 2025, census)
+    assert third.content_sha256 != first.content_sha256 and len(history(env)) == 2
+    assert len(landed_bodies(env)) == 2
+
+
+def test_a_manifest_without_a_content_hash_is_compared_by_its_file(env, client, fake_api):
+    census, _ = client
+    first = fetch_and_load(env, "exports", 2024, census)
+    (landed,) = landed_files(env.landing_dir, "exports", 2024)
+    manifest_path = landed.path.with_name(landed.path.stem + ".manifest.json")
+    old = json.loads(manifest_path.read_text())
+    for field in ("content_sha256", "response_sha256", "missing_values"):
+        del old[field]  # as written before these fields existed
+    manifest_path.write_text(json.dumps(old))
+    fake_api.reverse_rows = True
+    fetch_and_load(env, "exports", 2024, census)
+    assert len(landed_bodies(env)) == 1
+    assert len(landed_files(env.landing_dir, "exports", 2024)) == 2
+    assert history(env, "exports") == [(first.landing_file, first.content_sha256, 1152)]
+
+
+def test_the_loader_adds_no_vintage_for_the_same_content_in_another_file(tmp_path):
+    header = ["CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC", "GEN_VAL_MO", "time"]
+    a = [
+        ["2010", "MEXICO", "01", "BIO", "1", "2025-01"],
+        ["5700", "CHINA", "01", "BIO", None, "2025-01"],
+    ]
+    b = [
+        ["2010", "MEXICO", "01", "BIO", "2", "2025-01"],
+        ["5700", "CHINA", "01", "BIO", None, "2025-01"],
+    ]
+    files = {}
+    for name, rows in [("a", a), ("a_reordered", a[::-1]), ("b", b), ("a_again", a[::-1])]:
+        folder = tmp_path / name
+        folder.mkdir()
+        files[name] = _landed_body(folder, header, rows)
+    assert files["a"][1].content_hash == files["a_reordered"][1].content_hash
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def load(con, name, hour):
+        body, table = files[name]
+        when = t0.replace(hour=hour)
+        return warehouse.load_partition(con, table, body, fetched_at=when, landing_file=name)
+
+    with warehouse.writer(tmp_path / "warehouse.duckdb") as con:
+
+        def state():
+            vintages = con.execute(
+                "SELECT _landing_file, count(*) FROM raw.census_hitech_imports_history "
+                "GROUP BY ALL ORDER BY min(_fetched_at)"
+            ).fetchall()
+            current = con.execute(
+                "SELECT DISTINCT _landing_file, _fetched_at, GEN_VAL_MO "
+                "FROM raw.census_hitech_imports WHERE CTY_CODE = '2010'"
+            ).fetchall()
+            return vintages, current
+
+        assert load(con, "a", 1) == 2
+        assert load(con, "a_reordered", 2) == 2  # the same content: no new vintage
+        assert state() == ([("a", 2)], [("a", datetime(2026, 1, 1, 2), "1")])
+        load(con, "b", 3)
+        # Back to the first content after a revision: that is a new vintage, the latest one.
+        load(con, "a_again", 4)
+        assert state() == (
+            [("a", 2), ("b", 2), ("a_again", 2)],
+            [("a_again", datetime(2026, 1, 1, 4), "1")],
+        )
+
+
+def test_an_older_warehouse_gains_the_content_hash_column(tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE SCHEMA raw")
+        con.execute(
+            "CREATE TABLE raw.census_hitech_exports_history (CTY_CODE VARCHAR, CTY_NAME VARCHAR, "
+            "HITECH VARCHAR, HITECH_DESC VARCHAR, ALL_VAL_MO VARCHAR, time VARCHAR, "
+            "year INTEGER NOT NULL, _fetched_at TIMESTAMP NOT NULL, _landing_file VARCHAR NOT NULL)"
+        )
+        con.execute(
+            "INSERT INTO raw.census_hitech_exports_history VALUES "
+            "('-', 'T', '-', 'T', '5', '2025-01', 2025, '2026-01-01', 'old.json')"
+        )
+    with warehouse.writer(path) as con:
+        columns = [
+            row[0] for row in con.execute("DESCRIBE raw.census_hitech_exports_history").fetchall()
+        ]
+        old = con.execute(
+            "SELECT _landing_file, _content_sha256 FROM raw.census_hitech_exports_history"
+        ).fetchall()
+    assert columns[-2:] == ["_landing_file", "_content_sha256"]
+    assert old == [("old.json", None)]
+    with warehouse.writer(path) as con:  # opening it again changes nothing
+        assert len(con.execute("DESCRIBE raw.census_hitech_exports_history").fetchall()) == 10
 
 
 def test_a_damaged_landed_file_is_not_reused_for_an_identical_fetch(env, client):
@@ -281,3 +457,20 @@ def test_a_body_many_times_the_real_size_loads_within_the_memory_cap(tmp_path):
         ).fetchall()
     assert loaded == len(rows) == 345_600
     assert total == [(345_600, 12 * sum(code * h for code in range(1000, 3400) for h in range(12)))]
+
+
+def test_both_flows_of_a_run_can_share_one_budget(env):
+    # A refused key: the first request of the run is the only one, across both flows.
+    with FakeCensusApi(fixture_dataset(), valid_keys={"the-real-key"}) as api:
+        settings = replace(env, base_url=api.base_url)
+        budget = RetryBudget()
+        outcomes = [
+            outcome
+            for flow in ("imports", "exports")
+            for _, outcome in load_years(settings, flow, [2024, 2025, 2026], budget=budget)
+        ]
+        assert api.request_count == 1 and budget.requests == 1
+    assert len(outcomes) == 6 and all(isinstance(o, CensusAuthError) for o in outcomes)
+    assert str(outcomes[-1]).startswith(
+        "exports 2026: not requested: the Census API refused the key for imports 2024"
+    )
