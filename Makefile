@@ -11,7 +11,7 @@ RESOLVE_WAREHOUSE = export ATP_WAREHOUSE="$$($(BIN)/python -c \
 	'from ingest.settings import warehouse_path; print(warehouse_path())')"
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
-.PHONY: install prepare run refresh rebuild test lint dev daemon docs bench clean
+.PHONY: install prepare run refresh rebuild test lint dev daemon docs bench clean demo
 
 install: $(VENV)/.installed
 
@@ -42,6 +42,11 @@ refresh: install prepare
 
 rebuild: install prepare
 	$(BIN)/atp rebuild
+
+# The whole pipeline on realistic demo data served by a local fake Census API: no key, no
+# network; everything (warehouse, published copy, report, Dagster runs) goes to data/demo/.
+demo: install prepare
+	$(BIN)/python -m fake_census.demo
 
 test: install prepare
 	$(BIN)/python -m pytest

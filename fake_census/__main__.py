@@ -2,6 +2,7 @@
 
     python -m fake_census                        # synthetic, 2013..this year, Jan-Sep
     python -m fake_census --dataset fixture      # the small hand-computable test dataset
+    python -m fake_census --dataset demo         # realistic, 2013..the last released month
     CENSUS_API_BASE_URL=http://127.0.0.1:8765/data/timeseries/intltrade \\
         CENSUS_API_KEY=anything make run               # in another shell
 
@@ -17,6 +18,8 @@ import threading
 from datetime import date
 
 from .fixtures import YEAR_MONTHS, fixture_dataset
+from .realistic import COUNTRIES as DEMO_COUNTRIES
+from .realistic import realistic_dataset
 from .server import FakeCensusApi
 from .synthetic import synthetic_dataset
 
@@ -29,11 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--dataset",
-        choices=["synthetic", "fixture"],
+        choices=["synthetic", "fixture", "demo"],
         default="synthetic",
         help="synthetic: real volume (250 partners x 12 HITECH x 12 months per flow-year); "
         f"fixture: the small end-to-end test data ({min(YEAR_MONTHS)}-{max(YEAR_MONTHS)}, "
-        "ignores the year options)",
+        "ignores the year options); demo: realistic data calibrated to published figures "
+        f"({len(DEMO_COUNTRIES)} real partners, 2013 through the last month Census has "
+        "released, as `make demo` serves it; ignores the year options)",
     )
     parser.add_argument("--first-year", type=int, default=2013, help="first year with data (2013)")
     parser.add_argument(
@@ -56,7 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    if args.dataset == "fixture":
+    if args.dataset == "demo":
+        dataset = realistic_dataset()
+        what = (
+            f"demo dataset, {dataset.first_year}-01..{dataset.last_year}-{dataset.last_month:02d}"
+        )
+    elif args.dataset == "fixture":
         dataset = fixture_dataset()
         what = "fixture dataset, " + ", ".join(f"{y}: {m} months" for y, m in YEAR_MONTHS.items())
     else:
