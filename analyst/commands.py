@@ -1,8 +1,6 @@
 """The `atp` analyst commands (report, partner, category, sql, export): each takes the parsed
 arguments and the settings, reads the published warehouse (ATP_PUBLISHED) read-only and returns
 the text to print. Errors are `AnalystError`s (or other `AtpError`s) with a one-line message.
-
-No Dagster imports: `atp` has to start fast.
 """
 
 from __future__ import annotations

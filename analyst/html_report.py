@@ -2,8 +2,7 @@
 top partners table and five charts, all read from the published marts.
 
 `report_data` gets the numbers, `charts` draws them; this module only puts the page together and
-writes it atomically, so a reader (or a web server) never sees half a file. No Dagster imports:
-`atp html` has to start fast.
+writes it atomically, so a reader (or a web server) never sees half a file.
 """
 
 from __future__ import annotations

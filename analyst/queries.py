@@ -1,7 +1,7 @@
 """Read-only queries on the published marts (ATP_PUBLISHED) for the `atp` analyst commands.
 
 Every function takes an open connection (see `open_published`) and returns plain Python values,
-so one connection can serve several queries. No Dagster imports: `atp` has to start fast.
+so one connection can serve several queries.
 """
 
 from __future__ import annotations

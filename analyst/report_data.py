@@ -2,7 +2,7 @@
 
 One function per table or chart; each takes an open DuckDB connection and returns plain Python
 data (dicts, lists, floats in $ billions or percent), so the figures can be tested without
-drawing anything. No Dagster imports: `atp html` has to start fast.
+drawing anything.
 """
 
 from __future__ import annotations

@@ -386,17 +386,44 @@ def test_dbt_unit_tests_pass(built, tmp_path):
     assert "PASS=4 " in done.stdout  # YoY, share, rank, revisions
 
 
+def _observed(instance, key: list[str]) -> dict:
+    """The metadata of the newest observation of `key` (the publish step observes the marts)."""
+    records = instance.fetch_observations(dg.AssetKey(key), limit=1).records
+    return records[0].asset_observation.metadata
+
+
 def test_the_marts_carry_row_count_newest_month_and_a_top_10_preview(built):
     instance = built["instance"]
-    event = instance.get_latest_materialization_event(
-        dg.AssetKey(["marts", "fct_atp_partner_year"])
-    )
-    metadata = event.asset_materialization.metadata
+    metadata = _observed(instance, ["marts", "fct_atp_partner_year"])
     assert metadata["dagster/row_count"].value == 5 + 6 + 6
     assert metadata["newest_month"].value == "2026-09"
     preview = metadata["top_10_atp_import_sources"].value
     assert "| 1 | Mexico (2010) | 120.00 | +24.00 | +25.0 | 30.6 | -67.20 |" in preview
-    monthly = instance.get_latest_materialization_event(
-        dg.AssetKey(["marts", "fct_atp_trade_monthly"])
+    monthly = _observed(instance, ["marts", "fct_atp_trade_monthly"])
+    assert monthly["newest_month"].value == "2026-09"
+    # dbt's own materializations stream as they happen, each model once.
+    built_models = instance.get_latest_materialization_event(
+        dg.AssetKey(["marts", "fct_atp_partner_year"])
     )
-    assert monthly.asset_materialization.metadata["newest_month"].value == "2026-09"
+    assert built_models is not None
+
+
+def test_the_published_copy_keeps_the_contract_and_records_its_source(built):
+    settings = built["settings"]
+    with duckdb.connect(str(settings.published), read_only=True) as con:
+        published = con.execute(
+            "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+            "WHERE table_schema = 'marts' AND table_name = 'fct_atp_partner_year' "
+            "ORDER BY ordinal_position"
+        ).fetchall()
+        source = con.execute("SELECT source_api, demo FROM main.publication").fetchall()
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        working = con.execute(
+            "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+            "WHERE table_schema = 'marts' AND table_name = 'fct_atp_partner_year' "
+            "ORDER BY ordinal_position"
+        ).fetchall()
+    assert published == working
+    assert ("partner_code", "VARCHAR", "NO") in published  # the contract's NOT NULL survives
+    assert source == [(built["api"].base_url, False)]
+    assert "key" not in source[0][0].lower()

@@ -10,6 +10,7 @@ import dagster as dg
 import duckdb
 
 from fake_census.fixtures import TOTAL, FixtureDataset
+from ingest import partitions
 from orchestration.runner import run_pipeline
 
 MARTS_QUERY = "SELECT * FROM marts.fct_atp_partner_year ORDER BY partner_code, year"
@@ -69,7 +70,7 @@ def test_a_failed_partition_keeps_the_others_and_skips_dbt(env, fake_api):
         run_pipeline(env, "api", years=[2024, 2025, 2026], instance=instance, out=out.append) == 1
     )
     text = "\n".join(out)
-    assert "FAILED raw load: 1 of 3 imports partition(s) failed" in text
+    assert "FAILED raw load: imports: 2 of 3 year(s) loaded: 2024, 2026; failed:" in text
     assert (
         "\n    imports 2025: the Census API rejected the request with HTTP 400: error: unknown"
         in text
@@ -122,3 +123,27 @@ HOLD_WAREHOUSE = (
     "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
     "time.sleep(60)"
 )
+
+
+def test_an_unexpected_loader_error_fails_the_rest_and_keeps_the_years_loaded(env, monkeypatch):
+    # A DuckDB error escapes the loader at 2025: 2024 stays recorded as materialized, and 2025
+    # and 2026 fail with the reason instead of vanishing with the step.
+    real = partitions.load_partition
+
+    def load(con, table, *args, **kwargs):
+        if table.flow == "imports" and table.year == 2025:
+            raise duckdb.IOException("disk I/O error: simulated")
+        return real(con, table, *args, **kwargs)
+
+    monkeypatch.setattr(partitions, "load_partition", load)
+    instance = dg.DagsterInstance.ephemeral()
+    out: list[str] = []
+    assert (
+        run_pipeline(env, "api", years=[2024, 2025, 2026], instance=instance, out=out.append) == 1
+    )
+    text = "\n".join(out)
+    assert "FAILED raw load: imports: 1 of 3 year(s) loaded: 2024; failed:" in text
+    assert "imports 2025: IOException: disk I/O error: simulated" in text
+    assert "imports 2026: IOException: disk I/O error: simulated" in text
+    imports = dg.AssetKey(["raw", "census_hitech_imports"])
+    assert instance.get_materialized_partitions(imports) == {"2024"}
