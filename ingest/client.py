@@ -182,6 +182,9 @@ class _KeyRefused(Exception):
 
 
 class CensusClient:
+    """Requests to the Census API. A client carries its run's RetryBudget: use one client (or
+    one budget) per run, since a stopped budget stays stopped."""
+
     def __init__(
         self,
         base_url: str,
@@ -242,7 +245,7 @@ class CensusClient:
             )
         return variables
 
-    def _get(self, path: str, params: dict[str, str], where: str, *, keyed: bool = True):
+    def _get(self, path: str, params: dict[str, str], where: str, *, keyed: bool = True) -> Answer:
         url = f"{self.base_url}/{path}"
         public_url = f"{url}?{urlencode(params)}" if params else url
         policy = self.policy

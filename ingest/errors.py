@@ -14,7 +14,9 @@ class CensusError(AtpError):
 
 
 class CensusAuthError(CensusError):
-    """The API refused the key (a redirect or an HTML page instead of data). Never retried."""
+    """The API refused the key (the X-DataWebAPI-KeyError header, a redirect to the key page,
+    401/403, or the key page instead of data). Never retried, and the run's later requests are
+    refused without being sent."""
 
 
 class CensusRequestError(CensusError):
@@ -22,7 +24,8 @@ class CensusRequestError(CensusError):
 
 
 class CensusUnavailableError(CensusError):
-    """Transient failures (429, 5xx, timeouts, dropped connections) outlasted the retry budget."""
+    """Transient failures (429, 5xx, timeouts, dropped connections, a maintenance page) outlasted
+    a request's retries; the run's later requests then fail at once with it."""
 
 
 class CensusResponseError(CensusError):
