@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .realistic import realistic_dataset
+from .realistic import RELEASE_LAG_DAYS, realistic_dataset
 from .server import FakeCensusApi
 
 DEFAULT_DIR = Path("data/demo")
@@ -66,6 +66,9 @@ def demo_environment(base_url: str, folder: Path, env: dict[str, str] | None = N
             "CENSUS_API_BASE_URL": base_url,
             "CENSUS_API_KEY": DEMO_KEY,
             "ATP_START_YEAR": str(START_YEAR),
+            # The rule the demo data follow for the last released month, so the release check
+            # agrees with them whatever the caller's setting.
+            "ATP_RELEASE_LAG_DAYS": str(RELEASE_LAG_DAYS),
             "ATP_DEMO": "1",
             "PYTHONUNBUFFERED": "1",  # the run's lines as they happen
         }
@@ -109,7 +112,6 @@ def next_steps(folder: Path, year: int) -> str:
             f"  {published} {atp} category aerospace --year {year}",
             f'  {published} {atp} sql "SELECT * FROM fct_us_atp_year ORDER BY year"',
             f"HTML report: {shown['ATP_REPORT_DIR']}/index.html",
-            f"Dagster UI on these runs: DAGSTER_HOME={shown['DAGSTER_HOME']} make dev",
         ]
     )
 
@@ -153,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         code = run_pipeline(api.base_url, args.dir)
     if code == 0:
         print(next_steps(args.dir, CALIBRATED_YEAR))
+    elif code == 130:
+        print("\nThe demo run was interrupted; `make demo` again completes it.")
     else:
         print(f"\nThe demo run failed (exit code {code}); its output above says why.")
     return code

@@ -168,7 +168,7 @@ CYCLE = {
 # aerospace, weapons, nuclear).
 MIXES = {
     # what the U.S. buys
-    "ict": (0.5, 2.5, 3, 74, 11, 2.5, 1, 5, 0.2, 0.3),
+    "ict": (0.5, 2.5, 3, 76.5, 11, 2.5, 1, 2.5, 0.2, 0.3),
     "servers": (0.3, 1, 3, 78, 14, 2, 0.5, 1.1, 0.05, 0.15),
     "chips": (0.5, 2, 6, 42, 40, 4, 1.5, 3.5, 0.1, 0.4),
     "pharma": (62, 22, 1, 3, 3, 1.5, 0.8, 5, 0.2, 1.5),
@@ -406,6 +406,8 @@ SEASON = {
     "imports": (0.98, 0.90, 0.98, 0.96, 1.00, 0.98, 1.01, 1.03, 1.01, 1.07, 1.05, 1.03),
     "exports": (0.93, 0.94, 1.05, 0.99, 1.01, 1.00, 0.95, 0.98, 0.98, 1.03, 1.02, 1.12),
 }
+# ATP imports (electronics above all) dip more early in the year and peak before the holidays.
+ATP_IMPORT_SEASON = (0.94, 0.98, 0.99, 0.99, 1.0, 1.0, 1.0, 1.01, 1.02, 1.03, 1.03, 1.01)
 LUNAR_NEW_YEAR = {"5700", "5830", "5520", "5800", "5820", "5570", "5590"}  # imports: Feb, Mar dip
 # Month factors on top of the season: (country or "*", flow or "*", year) -> {month: factor}.
 EVENTS = {
@@ -495,6 +497,7 @@ class RealisticDataset:
             for code, value in by_cty.items():
                 self._specs["imports"][code][0][year] = value
         self._annual: dict[tuple[str, int], dict[str, tuple[int, int]]] = {}
+        self._jitters: dict[tuple[str, int, str], float] = {}
         self._lock = threading.Lock()
 
     # -- the served interface ------------------------------------------------------------------
@@ -553,9 +556,22 @@ class RealisticDataset:
         cycle = CYCLE[flow].get(year, 1.0)
         fixed = self._fixed[flow]
         return {
-            code: _interpolate(atp, year) * (1.0 if code in fixed else cycle)
+            code: _interpolate(atp, year)
+            * (1.0 if code in fixed else cycle)
+            * self._jitter(flow, year, code)
             for code, (atp, _, _) in self._specs[flow].items()
         }
+
+    def _jitter(self, flow: str, year: int, code: str) -> float:
+        """A seeded +-2.5% on each annual ATP value that is not a published figure, so that
+        the anchors' round numbers do not show (Malaysia 2024: 33.50 would look made up)."""
+        if flow == "imports" and code in PUBLISHED_ATP_IMPORTS.get(year, {}):
+            return 1.0
+        key = (flow, year, code)
+        if key not in self._jitters:
+            u = random.Random(f"{self.seed}:{flow}:{year}:{code}:level").random()
+            self._jitters[key] = math.exp(0.05 * (u - 0.5))
+        return self._jitters[key]
 
     def _atp_scale(self, flow: str, year: int) -> float:
         """Factor on the countries not fixed to published figures: exact in calibrated years,
@@ -609,8 +625,11 @@ class RealisticDataset:
             noise = _Noise(f"{self.seed}:{flow}:{year}:{code}")
             season = self._season(flow, year, code)
             lumpy = mix_from in ("aero", "x_aero", "x_defense")  # aircraft come in lumps
+            atp_season = season
+            if flow == "imports":
+                atp_season = [a * b for a, b in zip(season, ATP_IMPORT_SEASON, strict=True)]
             atp_m = _split(
-                atp_year, _weights(season, atp_anchors, year, noise, 0.10 if lumpy else 0.04)
+                atp_year, _weights(atp_season, atp_anchors, year, noise, 0.10 if lumpy else 0.04)
             )
             non_m = _split(non_atp_year, _weights(season, non_anchors, year, noise, 0.025))
             mix = [a * (1 - t) + b * t for a, b in zip(MIXES[mix_from], MIXES[mix_to], strict=True)]
@@ -626,7 +645,7 @@ class RealisticDataset:
     def _season(self, flow: str, year: int, code: str) -> list[float]:
         season = list(SEASON[flow])
         if flow == "imports" and code in LUNAR_NEW_YEAR:
-            season[1] *= 0.85
+            season[1] *= 0.88
             season[2] *= 0.95
         for (cty, fl, yr), factors in EVENTS.items():
             if yr == year and cty in ("*", code) and fl in ("*", flow):
