@@ -43,6 +43,8 @@ class PartitionResult:
     # Loaded: value cells the API left empty or null (stored as NULL, not 0).
     missing_values: int = 0
     content_sha256: str | None = None  # the vintage's content hash (CensusTable.content_hash)
+    # Loaded: the warehouse holds other data for the partition than before (a new vintage).
+    changed: bool = False
 
     def describe(self) -> str:
         if self.status == "loaded":
@@ -192,14 +194,14 @@ def _load(
 ) -> PartitionResult:
     table = table or landed.read_table()
     relative = _relative(settings, landed)
-    rows = load_partition(
+    changed = load_partition(
         con, table, landed.path, fetched_at=landed.fetched_at, landing_file=relative
     )
     return PartitionResult(
         table.flow,
         table.year,
         "loaded",
-        rows,
+        len(table.rows),
         table.months,
         fetched_at=landed.fetched_at,
         landing_file=relative,
@@ -207,6 +209,7 @@ def _load(
         requests=requests,
         missing_values=table.missing_values,
         content_sha256=table.content_hash,
+        changed=changed,
     )
 
 

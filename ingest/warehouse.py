@@ -126,16 +126,18 @@ def load_partition(
     fetched_at: datetime,
     landing_file: str,
     current: bool = True,
-) -> int:
+) -> bool:
     """Record one vintage of (table.flow, table.year) in one transaction: add it to the history
     table unless that landed file is there already, or the partition's vintage before it (by
-    fetch time) has the same content; when `current`, replace the year's rows in the raw table
-    with it. Returns the row count.
+    fetch time) has the same content; when `current`, make it the year's rows in the raw table.
+    Returns whether anything changed: a new vintage, or other content in the raw table. When
+    nothing did, nothing is written (a refresh that finds the same data stores nothing).
 
     `table` is the validated parse of the response `body` (its landed file). DuckDB reads the rows
     from the file itself, which is faster and lighter than handing it Python objects."""
     fetched_at = fetched_at.astimezone(UTC).replace(tzinfo=None)
     history = history_table(table.flow)
+    changed = False
     con.execute("BEGIN TRANSACTION")
     try:
         source = landing_file  # the vintage whose rows the raw table gets
@@ -154,13 +156,26 @@ def load_partition(
                 source = before[0]
             else:
                 _insert_body(con, history, table, body, fetched_at, landing_file)
-        if current:
-            _replace_year(con, table.flow, table.year, fetched_at, source)
+                changed = True
+        if current and (changed or _current_content(con, table) != table.content_hash):
+            _replace_year(con, table.flow, table.year, source)
+            changed = True
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return len(table.rows)
+    return changed
+
+
+def _current_content(con: duckdb.DuckDBPyConnection, table: CensusTable) -> str | None:
+    """The content hash of the vintage the raw table holds for the year (None: no rows, or a
+    vintage stored before content hashes were recorded)."""
+    return con.execute(
+        f"SELECT any_value(h._content_sha256) FROM {history_table(table.flow)} AS h "
+        f"WHERE h._landing_file = (SELECT any_value(_landing_file) FROM {raw_table(table.flow)} "
+        "WHERE year = ?)",
+        [table.year],
+    ).fetchone()[0]
 
 
 def _insert_body(
@@ -207,16 +222,14 @@ def _insert_body(
         )
 
 
-def _replace_year(
-    con: duckdb.DuckDBPyConnection, flow: str, year: int, fetched_at: datetime, landing_file: str
-) -> None:
-    # The landed file's rows are in the history table by now: copy them inside DuckDB rather
-    # than hand the Python rows over a second time.
+def _replace_year(con: duckdb.DuckDBPyConnection, flow: str, year: int, landing_file: str) -> None:
+    # The vintage's rows are in the history table by now: copy them inside DuckDB rather than
+    # hand the Python rows over a second time. They keep the vintage's (first) fetch time.
     con.execute(f"DELETE FROM {raw_table(flow)} WHERE year = ?", [year])
     con.execute(
         f"INSERT INTO {raw_table(flow)} SELECT * EXCLUDE (_content_sha256) "
-        f"REPLACE (?::TIMESTAMP AS _fetched_at) FROM {history_table(flow)} WHERE _landing_file = ?",
-        [fetched_at, landing_file],
+        f"FROM {history_table(flow)} WHERE _landing_file = ?",
+        [landing_file],
     )
 
 

@@ -146,9 +146,9 @@ def test_rebuild_reloads_the_newest_landed_file_without_the_network(env, client,
 
 
 def test_rebuild_dates_a_reused_file_by_its_first_fetch_like_the_api_path(env, client):
-    # An identical re-fetch reuses the landed file under a newer manifest. Loaded from the API,
-    # the raw rows carry the newest fetch time and the history's vintage its first one; a
-    # rebuild from scratch must give the same.
+    # An identical re-fetch reuses the landed file under a newer manifest and changes nothing:
+    # the raw rows and the history's vintage keep its first fetch time; a rebuild from scratch
+    # must give the same.
     census, _ = client
     fetch_and_load(env, "exports", 2024, census)
     fetch_and_load(env, "exports", 2024, census)
@@ -164,7 +164,7 @@ def test_rebuild_dates_a_reused_file_by_its_first_fetch_like_the_api_path(env, c
 
     from_api = fetch_times()
     assert from_api == [
-        [(second.fetched_at.replace(tzinfo=None),)],
+        [(first.fetched_at.replace(tzinfo=None),)],
         [(first.fetched_at.replace(tzinfo=None),)],
     ]
     env.warehouse.unlink()
@@ -240,7 +240,7 @@ def test_a_body_loads_by_header_name_with_missing_values_as_null(tmp_path):
         history_nulls = con.execute(
             "SELECT count(*) FROM raw.census_hitech_imports_history WHERE GEN_VAL_MO IS NULL"
         ).fetchall()
-    assert loaded == 4
+    assert loaded is True and len(table.rows) == 4
     assert stored == [
         ("2010", "", "02", "LIFE SCIENCE", "7", "2025-02", 2025),
         ("2010", "MEXICO", "01", "BIOTECHNOLOGY", "100", "2025-01", 2025),
@@ -371,12 +371,12 @@ def test_the_loader_adds_no_vintage_for_the_same_content_in_another_file(tmp_pat
             ).fetchall()
             return vintages, current
 
-        assert load(con, "a", 1) == 2
-        assert load(con, "a_reordered", 2) == 2  # the same content: no new vintage
-        assert state() == ([("a", 2)], [("a", datetime(2026, 1, 1, 2), "1")])
-        load(con, "b", 3)
+        assert load(con, "a", 1) is True
+        assert load(con, "a_reordered", 2) is False  # the same content: nothing changes
+        assert state() == ([("a", 2)], [("a", datetime(2026, 1, 1, 1), "1")])
+        assert load(con, "b", 3) is True
         # Back to the first content after a revision: that is a new vintage, the latest one.
-        load(con, "a_again", 4)
+        assert load(con, "a_again", 4) is True
         assert state() == (
             [("a", 2), ("b", 2), ("a_again", 2)],
             [("a_again", datetime(2026, 1, 1, 4), "1")],
@@ -455,7 +455,8 @@ def test_a_body_many_times_the_real_size_loads_within_the_memory_cap(tmp_path):
         total = con.execute(
             'SELECT count(*), sum("GEN_VAL_MO"::BIGINT) FROM raw.census_hitech_imports'
         ).fetchall()
-    assert loaded == len(rows) == 345_600
+    assert loaded is True  # a new vintage: the partition changed
+    assert len(rows) == 345_600
     assert total == [(345_600, 12 * sum(code * h for code in range(1000, 3400) for h in range(12)))]
 
 
@@ -474,3 +475,22 @@ def test_both_flows_of_a_run_can_share_one_budget(env):
     assert str(outcomes[-1]).startswith(
         "exports 2026: not requested: the Census API refused the key for imports 2024"
     )
+
+
+def test_a_refetch_of_the_same_data_changes_nothing_and_writes_nothing(env, client, fake_api):
+    census, _ = client
+    first = fetch_and_load(env, "imports", 2025, census)
+    assert first.changed
+    with duckdb.connect(str(env.warehouse), read_only=True) as con:
+        before = con.execute("SELECT * FROM raw.census_hitech_imports ORDER BY ALL").fetchall()
+    again = fetch_and_load(env, "imports", 2025, census)
+    assert not again.changed and again.status == "loaded"
+    with duckdb.connect(str(env.warehouse), read_only=True) as con:
+        after = con.execute("SELECT * FROM raw.census_hitech_imports ORDER BY ALL").fetchall()
+        vintages = con.execute(
+            "SELECT count(DISTINCT _landing_file) FROM raw.census_hitech_imports_history"
+        ).fetchone()[0]
+    assert after == before  # not even the fetch time moved
+    assert vintages == 1
+    fake_api.dataset = revised_fixture_dataset()
+    assert fetch_and_load(env, "imports", 2025, census).changed
