@@ -23,7 +23,8 @@ renamed as (
         -- commodity
         trim("HITECH_DESC") as hitech_description,
 
-        -- measure: whole U.S. dollars
+        -- measure: whole U.S. dollars; an empty or NULL cell is a missing value (NULL, never
+        -- 0). Text that is not a number never gets here: the loader rejects it.
         cast(nullif(trim("{{ value_column }}"), '') as bigint) as value_usd,
 
         -- lineage

@@ -1,29 +1,73 @@
-{#- On a staged Census hitech flow: for every partner and month, the all-commodities row
-    (hitech_code 'TOTAL') equals 00 + 01..10 to the dollar. A missing row counts as 0, so a
-    total without its parts, or parts without their total, fail too. -#}
-{% test hitech_total_reconciles(model) %}
+{#- On a staged Census hitech flow, per partner and month: the all-commodities row (hitech_code
+    'TOTAL') = the sum of the other rows ('00' + '01'..'10', and any code Census adds: the
+    identity holds for the whole partition whatever its parts; ATP stays 01-10).
+
+    Each partner-month gets one finding:
+    - 'missing component': no total row, no part rows, or an empty value cell among them. It
+      cannot be reconciled: reported by gaps='any', never by gaps='material';
+    - 'material gap': |total - parts| > tolerance_pct % of the total AND > min_gap_usd dollars;
+    - 'gap': any other difference, e.g. a revision's rounding of $1 to $11.
+    gaps='material' (the default) returns the material gaps only: used at severity error, it fails
+    the build. gaps='any' returns every finding: used at severity warn. A missing part row (Census
+    sends none for a group) counts as 0, as in the marts.
+
+    Rows come largest gap first; largest_gap_usd repeats the largest |gap| among the returned
+    rows on every row, so the stored failures (store_failures) say it in their first line. -#}
+{% test hitech_total_reconciles(model, gaps='material', tolerance_pct=0.1, min_gap_usd=1000) %}
+    {%- if gaps not in ('material', 'any') -%}
+        {%- do exceptions.raise_compiler_error("hitech_total_reconciles: gaps must be 'material' or 'any', not " ~ gaps) -%}
+    {%- endif %}
     with
 
-    totals as (
-        select partner_code, month_start, sum(value_usd) as total_usd
+    partner_months as (
+        select
+            partner_code,
+            month_start,
+            count(*) filter (where hitech_code = 'TOTAL') as total_rows,
+            count(*) filter (where hitech_code <> 'TOTAL') as part_rows,
+            count(*) filter (where value_usd is null)::integer as missing_cells,
+            sum(value_usd) filter (where hitech_code = 'TOTAL') as total_usd,
+            sum(value_usd) filter (where hitech_code <> 'TOTAL') as parts_usd
         from {{ model }}
-        where hitech_code = 'TOTAL'
         group by all
     ),
 
-    parts as (
-        select partner_code, month_start, sum(value_usd) as parts_usd
-        from {{ model }}
-        where hitech_code <> 'TOTAL'
-        group by all
+    findings as (
+        select
+            partner_code,
+            month_start,
+            total_usd,
+            parts_usd,
+            missing_cells,
+            case when not unreconcilable then total_usd - parts_usd end as gap_usd,
+            case
+                when unreconcilable then 'missing component'
+                when abs(total_usd - parts_usd) > {{ tolerance_pct }} / 100 * abs(total_usd)
+                    and abs(total_usd - parts_usd) > {{ min_gap_usd }} then 'material gap'
+                when total_usd <> parts_usd then 'gap'
+            end as finding
+        from (
+            select
+                *,
+                total_rows = 0 or part_rows = 0 or missing_cells > 0 as unreconcilable
+            from partner_months
+        )
+    ),
+
+    reported as (
+        select *
+        from findings
+        {% if gaps == 'material' -%}
+        where finding = 'material gap'
+        {%- else -%}
+        where finding is not null
+        {%- endif %}
     )
 
     select
-        partner_code,
-        month_start,
-        total_usd,
-        parts_usd
-    from totals
-    full outer join parts using (partner_code, month_start)
-    where coalesce(total_usd, 0) <> coalesce(parts_usd, 0)
+        *,
+        round(100 * abs(gap_usd) / nullif(abs(total_usd), 0), 4) as gap_pct,
+        max(abs(gap_usd)) over () as largest_gap_usd
+    from reported
+    order by abs(gap_usd) desc nulls last, partner_code, month_start
 {% endtest %}

@@ -1,5 +1,6 @@
 -- One row per partner, HITECH code and month with both flows side by side.
--- A flow without a row for that partner, code and month counts as 0.
+-- A flow without a row for that partner, code and month counts as 0; a row whose value cell
+-- was empty (a missing value) stays NULL.
 with
 
 imports as (
@@ -27,9 +28,11 @@ joined as (
         year,
         month,
 
-        -- measures
-        coalesce(imports.value_usd, 0) as imports_usd,
-        coalesce(exports.value_usd, 0) as exports_usd
+        -- measures: 0 without a row, NULL for a missing value
+        case when imports.partner_code is not null then imports.value_usd else 0 end
+            as imports_usd,
+        case when exports.partner_code is not null then exports.value_usd else 0 end
+            as exports_usd
 
     from imports
     full outer join exports

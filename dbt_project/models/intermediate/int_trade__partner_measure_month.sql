@@ -1,7 +1,11 @@
--- One row per partner (country, grouping or U.S. total), measure and covered month.
+-- One row per partner (country, grouping, U.S. total or other), measure and covered month.
 -- Measures: '00'..'10' (one Census row each), 'ATP' (sum of groups 01-10) and
 -- 'GOODS' (the all-commodities row). Every partner-month with any Census row has an
 -- 'ATP' and a 'GOODS' row (0 when absent).
+-- Missing values (an empty value cell, NULL in imports_usd / exports_usd) are skipped by the
+-- sums and counted in *_missing_cells; a measure whose every cell is missing is NULL, not 0.
+{%- set atp = 'hitech_code in ' ~ atp_group_codes() %}
+{%- set goods = "hitech_code = 'TOTAL'" %}
 with
 
 flows as (
@@ -29,7 +33,9 @@ hitech_groups as (
     select
         partner_code, partner_kind, hitech_code as measure, year, month, month_start,
         imports_usd,
-        exports_usd
+        exports_usd,
+        (imports_usd is null)::integer as imports_missing_cells,
+        (exports_usd is null)::integer as exports_missing_cells
     from covered_flows
     where hitech_code <> 'TOTAL'
 
@@ -39,10 +45,10 @@ atp as (
 
     select
         partner_code, partner_kind, 'ATP' as measure, year, month, month_start,
-        coalesce(sum(imports_usd) filter (where hitech_code in {{ atp_group_codes() }}), 0)::bigint
-            as imports_usd,
-        coalesce(sum(exports_usd) filter (where hitech_code in {{ atp_group_codes() }}), 0)::bigint
-            as exports_usd
+        {{ sum_reported('imports_usd', atp) }} as imports_usd,
+        {{ sum_reported('exports_usd', atp) }} as exports_usd,
+        {{ count_missing('imports_usd', atp) }} as imports_missing_cells,
+        {{ count_missing('exports_usd', atp) }} as exports_missing_cells
     from covered_flows
     group by all
 
@@ -52,8 +58,10 @@ goods as (
 
     select
         partner_code, partner_kind, 'GOODS' as measure, year, month, month_start,
-        coalesce(sum(imports_usd) filter (where hitech_code = 'TOTAL'), 0)::bigint as imports_usd,
-        coalesce(sum(exports_usd) filter (where hitech_code = 'TOTAL'), 0)::bigint as exports_usd
+        {{ sum_reported('imports_usd', goods) }} as imports_usd,
+        {{ sum_reported('exports_usd', goods) }} as exports_usd,
+        {{ count_missing('imports_usd', goods) }} as imports_missing_cells,
+        {{ count_missing('exports_usd', goods) }} as exports_missing_cells
     from covered_flows
     group by all
 
@@ -62,9 +70,9 @@ goods as (
 unioned as (
 
     select * from hitech_groups
-    union all
+    union all by name
     select * from atp
-    union all
+    union all by name
     select * from goods
 
 ),
@@ -82,11 +90,15 @@ final as (
         year,
         month,
 
-        -- measures, whole dollars
+        -- measures, whole dollars (NULL: every cell behind it is missing)
         imports_usd,
         exports_usd,
         exports_usd - imports_usd as balance_usd,
-        imports_usd + exports_usd as trade_usd
+        imports_usd + exports_usd as trade_usd,
+
+        -- missing value cells behind each flow's measure
+        imports_missing_cells,
+        exports_missing_cells
 
     from unioned
 

@@ -1,6 +1,8 @@
--- One row per partner (country, grouping or U.S. total), measure and year.
+-- One row per partner (country, grouping, U.S. total or other), measure and year.
 -- The one place where annual sums, the same-months prior-year base, year-over-year change
 -- and shares of the U.S. total are computed; every yearly mart reads them from here.
+-- Missing values are skipped by the sums and counted; a prior-year base with a missing cell in
+-- the flow is no base.
 with
 
 monthly as (
@@ -36,10 +38,11 @@ current_year as (
         partner_kind,
         measure,
         year,
+        -- missing cells skipped (NULL only when every cell is missing) and counted
         sum(imports_usd)::bigint as imports_usd,
         sum(exports_usd)::bigint as exports_usd,
-        sum(balance_usd)::bigint as balance_usd,
-        sum(trade_usd)::bigint as trade_usd
+        coalesce(sum(imports_missing_cells), 0)::integer as imports_missing_cells,
+        coalesce(sum(exports_missing_cells), 0)::integer as exports_missing_cells
     from monthly
     group by all
 
@@ -54,7 +57,8 @@ prior_year_same_months as (
         cur.year,
         sum(prior.imports_usd)::bigint as imports_usd,
         sum(prior.exports_usd)::bigint as exports_usd,
-        sum(prior.trade_usd)::bigint as trade_usd
+        coalesce(sum(prior.imports_missing_cells), 0) as imports_missing_cells,
+        coalesce(sum(prior.exports_missing_cells), 0) as exports_missing_cells
     from covered_months as cur
     inner join monthly as prior
         on prior.year = cur.year - 1 and prior.month = cur.month
@@ -76,14 +80,17 @@ joined as (
         current_year.*,
         covered_years.months_covered,
 
-        -- prior-year base: NULL unless the prior year covers all the months
-        -- and the partner has rows in them
-        case when covered_years.prior_year_covers_months then prior.imports_usd end
-            as prior_imports_usd,
-        case when covered_years.prior_year_covers_months then prior.exports_usd end
-            as prior_exports_usd,
-        case when covered_years.prior_year_covers_months then prior.trade_usd end
-            as prior_trade_usd,
+        -- prior-year base: NULL unless the prior year covers all the months, the partner
+        -- has rows in them and none of the flow's cells there is missing (a partial base
+        -- would make a spurious change)
+        case
+            when covered_years.prior_year_covers_months and prior.imports_missing_cells = 0
+                then prior.imports_usd
+        end as prior_imports_usd,
+        case
+            when covered_years.prior_year_covers_months and prior.exports_missing_cells = 0
+                then prior.exports_usd
+        end as prior_exports_usd,
 
         us_total.imports_usd as us_imports_usd,
         us_total.exports_usd as us_exports_usd
@@ -92,6 +99,17 @@ joined as (
     inner join covered_years using (year)
     left join prior_year_same_months as prior using (partner_code, measure, year)
     left join us_total using (measure, year)
+
+),
+
+based as (
+
+    select
+        *,
+        exports_usd - imports_usd as balance_usd,
+        imports_usd + exports_usd as trade_usd,
+        prior_imports_usd + prior_exports_usd as prior_trade_usd
+    from joined
 
 ),
 
@@ -107,11 +125,15 @@ final as (
         partner_kind,
         months_covered,
 
-        -- amounts over the covered months, whole dollars
+        -- amounts over the covered months, whole dollars (missing cells skipped)
         imports_usd,
         exports_usd,
         balance_usd,
         trade_usd,
+
+        -- missing value cells behind imports_usd / exports_usd
+        imports_missing_cells,
+        exports_missing_cells,
 
         -- same months of the prior year (NULL without a base)
         prior_imports_usd,
@@ -129,7 +151,7 @@ final as (
         {{ pct_of('imports_usd', 'us_imports_usd') }} as imports_share_pct,
         {{ pct_of('exports_usd', 'us_exports_usd') }} as exports_share_pct
 
-    from joined
+    from based
 
 )
 

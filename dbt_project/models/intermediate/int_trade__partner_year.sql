@@ -1,4 +1,4 @@
--- One row per partner (country, grouping or U.S. total) and year: the ATP and goods
+-- One row per partner (country, grouping, U.S. total or other) and year: the ATP and goods
 -- measures side by side, the shape shared by the partner, grouping and U.S. yearly marts.
 with
 
@@ -34,8 +34,11 @@ final as (
         -- ATP (groups 01-10)
         atp.imports_usd as atp_imports_usd,
         atp.exports_usd as atp_exports_usd,
+        atp.imports_missing_cells as atp_imports_missing_cells,
+        atp.exports_missing_cells as atp_exports_missing_cells,
         atp.balance_usd as atp_balance_usd,
         atp.imports_change_usd as atp_imports_change_usd,
+        atp.exports_change_usd as atp_exports_change_usd,
         atp.imports_yoy_pct as atp_imports_yoy_pct,
         atp.exports_yoy_pct as atp_exports_yoy_pct,
         atp.imports_share_pct as atp_imports_share_pct,
@@ -44,6 +47,8 @@ final as (
         -- goods (all commodities)
         goods.imports_usd as goods_imports_usd,
         goods.exports_usd as goods_exports_usd,
+        goods.imports_missing_cells as goods_imports_missing_cells,
+        goods.exports_missing_cells as goods_exports_missing_cells,
         goods.trade_usd as goods_trade_usd,
         goods.balance_usd as goods_balance_usd,
         goods.imports_yoy_pct as goods_imports_yoy_pct,

@@ -41,9 +41,13 @@ final as (
         -- amounts over the covered months, whole dollars
         category_year.imports_usd,
         category_year.exports_usd,
+        category_year.imports_missing_cells,
+        category_year.exports_missing_cells,
         category_year.balance_usd,
 
         -- year over year
+        category_year.imports_change_usd,
+        category_year.exports_change_usd,
         category_year.imports_yoy_pct,
         category_year.exports_yoy_pct,
 

@@ -26,20 +26,29 @@ final as (
         -- ATP
         atp_imports_usd,
         atp_exports_usd,
+        atp_imports_missing_cells,
+        atp_exports_missing_cells,
         atp_balance_usd,
         atp_imports_change_usd,
+        atp_exports_change_usd,
         atp_imports_yoy_pct,
         atp_exports_yoy_pct,
         atp_imports_share_pct,
         atp_exports_share_pct,
 
-        -- ATP rank among countries, 1 = largest
-        rank() over (partition by year order by atp_imports_usd desc)::integer as atp_imports_rank,
-        rank() over (partition by year order by atp_exports_usd desc)::integer as atp_exports_rank,
+        -- ATP rank among countries, 1 = largest; none for a value that is missing
+        case when atp_imports_usd is not null then
+            rank() over (partition by year order by atp_imports_usd desc nulls last)::integer
+        end as atp_imports_rank,
+        case when atp_exports_usd is not null then
+            rank() over (partition by year order by atp_exports_usd desc nulls last)::integer
+        end as atp_exports_rank,
 
         -- goods
         goods_imports_usd,
         goods_exports_usd,
+        goods_imports_missing_cells,
+        goods_exports_missing_cells,
         goods_trade_usd,
         goods_balance_usd,
         goods_imports_yoy_pct,

@@ -68,6 +68,9 @@ keyed as (
         partitions.vintages,
         partitions.first_fetched_at,
         partitions.latest_fetched_at,
+        -- a row can be in a vintage with a missing value (NULL): presence and value apart
+        bool_or(country_rows.landing_file = partitions.first_landing_file) as in_first,
+        bool_or(country_rows.landing_file = partitions.latest_landing_file) as in_latest,
         max(country_rows.value_usd) filter (
             where country_rows.landing_file = partitions.first_landing_file
         ) as first_value_usd,
@@ -84,7 +87,12 @@ measured as (
 
     select
         *,
-        coalesce(latest_value_usd, 0) - coalesce(first_value_usd, 0) as revision_usd
+        -- NULL when a vintage holds the row with a missing value: no figure to compare
+        case
+            when not (in_first and first_value_usd is null)
+                and not (in_latest and latest_value_usd is null)
+                then coalesce(latest_value_usd, 0) - coalesce(first_value_usd, 0)
+        end as revision_usd
     from keyed
 
 ),
@@ -139,13 +147,14 @@ final as (
         measured.revision_usd,
         {{ pct_of('measured.revision_usd', 'measured.first_value_usd') }} as revision_pct,
         case
-            when measured.first_value_usd is not null and measured.latest_value_usd is not null
+            when measured.in_first and measured.in_latest
                 then case
-                    when measured.first_value_usd = measured.latest_value_usd then 'unchanged'
+                    when measured.first_value_usd is not distinct from measured.latest_value_usd
+                        then 'unchanged'
                     else 'revised'
                 end
-            when measured.first_value_usd is not null then 'dropped'
-            when measured.latest_value_usd is not null then 'added'
+            when measured.in_first then 'dropped'
+            when measured.in_latest then 'added'
             else 'transient'
         end as revision_status
 

@@ -18,13 +18,19 @@ final as (
         -- ATP
         atp_imports_usd,
         atp_exports_usd,
+        atp_imports_missing_cells,
+        atp_exports_missing_cells,
         atp_balance_usd,
+        atp_imports_change_usd,
+        atp_exports_change_usd,
         atp_imports_yoy_pct,
         atp_exports_yoy_pct,
 
         -- goods
         goods_imports_usd,
         goods_exports_usd,
+        goods_imports_missing_cells,
+        goods_exports_missing_cells,
         goods_balance_usd
 
     from us_year
