@@ -116,19 +116,53 @@ def _same_content(landed: LandedFile, content: str) -> bool:
     return True
 
 
-def landed_files(landing_dir: Path, flow: str, year: int) -> list[LandedFile]:
-    """Every complete landing of a partition (data file and manifest), oldest first."""
+def landed_files(
+    landing_dir: Path, flow: str, year: int, *, strict: bool = False
+) -> list[LandedFile]:
+    """Every complete landing of a partition (data file and manifest), oldest first.
+
+    A manifest that cannot be read, or lacks a field every manifest has, is a LandingError.
+    A manifest whose data file is missing is skipped, unless `strict` (the rebuild): then it is
+    a LandingError naming both, since a rebuild without that vintage would be a year short."""
     folder = partition_dir(landing_dir, flow, year)
     found = []
-    for manifest_path in folder.glob(f"*{MANIFEST_SUFFIX}"):
-        try:
-            manifest = json.loads(manifest_path.read_text())
-        except (OSError, ValueError) as exc:
-            raise LandingError(f"cannot read manifest {manifest_path}: {exc}") from None
+    for manifest_path in sorted(folder.glob(f"*{MANIFEST_SUFFIX}")):
+        manifest = _read_manifest(manifest_path)
         data_path = folder / manifest["file"]
-        if data_path.exists():
+        if data_path.is_file():
             found.append(LandedFile(path=data_path, manifest=manifest))
+        elif strict:
+            raise LandingError(
+                f"manifest {manifest_path} names {data_path.name}, which is missing: restore "
+                f"{data_path} from a backup, or remove the manifest and fetch again with make run."
+            )
     return sorted(found, key=lambda f: (f.fetched_at, f.path.name))
+
+
+# Fields every manifest has had since the landing zone's first version.
+_MANIFEST_FIELDS = ("file", "fetched_at", "sha256", "flow", "year")
+
+
+def _read_manifest(manifest_path: Path) -> dict:
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise LandingError(f"cannot read manifest {manifest_path}: {exc}") from None
+    damaged = f"manifest {manifest_path} is damaged"
+    fix = "restore it from a backup, or remove it and fetch again with make run."
+    if not isinstance(manifest, dict):
+        raise LandingError(f"{damaged} (not a JSON object): {fix}")
+    for field in _MANIFEST_FIELDS:
+        if field not in manifest:
+            raise LandingError(f'{damaged} (no "{field}" field): {fix}')
+    name = manifest["file"]
+    if not isinstance(name, str) or name in ("", ".", "..") or Path(name).name != name:
+        raise LandingError(f'{damaged} ("file" is not a file name beside it): {fix}')
+    try:
+        datetime.fromisoformat(manifest["fetched_at"])
+    except (TypeError, ValueError):
+        raise LandingError(f'{damaged} ("fetched_at" is not a time): {fix}') from None
+    return manifest
 
 
 def newest_landed(landing_dir: Path, flow: str, year: int) -> LandedFile | None:

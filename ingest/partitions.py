@@ -158,7 +158,9 @@ def _store(settings: Settings, con: Connection, fetch: Fetch) -> PartitionResult
 
 
 def _reload(settings: Settings, con: Connection, flow: str, year: int) -> PartitionResult:
-    files = landed_files(settings.landing_dir, flow, year)
+    # Strict: a manifest whose file is gone fails the partition (LandingError naming both)
+    # rather than rebuilding the year from an older vintage, or from none.
+    files = landed_files(settings.landing_dir, flow, year, strict=True)
     landed = files[-1] if files else None
     known = stored_vintages(con, flow, year)
     # A re-fetch identical to an earlier one reuses its file under a newer manifest: a vintage
