@@ -148,3 +148,15 @@ def _cron(value: str) -> str:
             "(minute hour day month weekday), e.g. '0 6 * * *' for 06:00 every day."
         )
     return " ".join(fields)
+
+
+def path_settings(settings: Settings) -> list[tuple[str, Path, str]]:
+    """The paths a run writes, each with the variable that sets it and what it must be: a
+    "file" (written in place, beside its lock file), a "replaced" file (a new file renamed over
+    it, so only its folder is written) or a "folder"."""
+    return [
+        ("ATP_WAREHOUSE", settings.warehouse, "file"),
+        ("ATP_LANDING_DIR", settings.landing_dir, "folder"),
+        ("ATP_PUBLISHED", settings.published, "replaced"),
+        ("ATP_REPORT_DIR", settings.report_dir, "folder"),
+    ]
