@@ -607,7 +607,7 @@ def _main(args, launcher: Launcher, log) -> int:
     last_year, last_month = released_through(today)
     start_year = today.year - N_YEARS + 1
     last_full_year = last_year if last_month == 12 else last_year - 1
-    years_refreshed = refresh_years(census_today(), start_year)  # what `atp refresh` takes
+    years_refreshed = refresh_years(census_today(), start_year, 40)  # what `atp refresh` takes
     dataset = synthetic_dataset(start_year, last_year, last_month=last_month)
     # What Census serves after revising the refreshed years: other values, same shape.
     revised = synthetic_dataset(start_year, last_year, last_month=last_month, seed=1)

@@ -46,6 +46,11 @@ def newest_month_due(today: date, lag_days: int) -> str:
         first = month_end.replace(day=1)
 
 
+def due_year(today: date, lag_days: int) -> int:
+    """The year of the newest month due: the last year worth asking the API for."""
+    return int(newest_month_due(today, lag_days)[:4])
+
+
 def newest_month_held(con: duckdb.DuckDBPyConnection) -> str | None:
     """The newest month present in both raw tables."""
     newest = []

@@ -76,8 +76,12 @@ class Settings:
         return self.api_key
 
     def years(self, today: date | None = None) -> list[int]:
-        """Every year partition: ATP_START_YEAR through the current (unfinished) year."""
-        return list(range(self.start_year, (today or census_today()).year + 1))
+        """Every year worth fetching: ATP_START_YEAR through the year of the newest month due
+        (the current year once its January is due)."""
+        from ingest.releases import due_year  # it loads DuckDB, which `atp --help` need not
+
+        last = due_year(today or census_today(), self.release_lag_days)
+        return list(range(self.start_year, max(last, self.start_year) + 1))
 
 
 def census_today(now: datetime | None = None) -> date:

@@ -40,8 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         commands.add_parser(
             "refresh",
-            help="refresh the years that can still change (as the nightly schedule does), then "
-            "dbt build and publish",
+            help="refresh the years that can still change (as the nightly schedule does); when "
+            "anything changed, dbt build and publish",
         ),
         commands.add_parser(
             "rebuild",
@@ -86,8 +86,10 @@ def _pipeline(args: argparse.Namespace, settings: Settings) -> int:
     from orchestration.schedules import refresh_years
 
     if args.command == "refresh":
-        return run_pipeline(settings, years=refresh_years(census_today(), settings.start_year))
-    return run_pipeline(settings, source="api" if args.command == "run" else "landing")
+        years = refresh_years(census_today(), settings.start_year, settings.release_lag_days)
+        return run_pipeline(settings, years=years)
+    source = "api" if args.command == "run" else "landing"
+    return run_pipeline(settings, source=source, rebuild_unchanged=True)
 
 
 def _prepare(args: argparse.Namespace, settings: Settings) -> int:

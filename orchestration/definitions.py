@@ -10,7 +10,6 @@ from orchestration.dbt_assets import atp_dbt_models
 from orchestration.dbt_project import dbt_resource
 from orchestration.publish_asset import html_report, published_warehouse
 from orchestration.raw_assets import RAW_GROUP, build_raw_assets
-from orchestration.release_checks import release_check
 from orchestration.resources import AtpSettings, warehouse_resource
 from orchestration.schedules import build_refresh_schedule
 
@@ -43,12 +42,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
     return dg.Definitions(
         assets=[
-            *build_raw_assets(settings.start_year),
+            build_raw_assets(settings.start_year),
             atp_dbt_models,
             published_warehouse,
             html_report,
         ],
-        asset_checks=[release_check],
         jobs=[pipeline_job, raw_census_job, dbt_build_job],
         schedules=[build_refresh_schedule(pipeline_job, settings.refresh_cron)],
         resources={

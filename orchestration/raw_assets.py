@@ -1,16 +1,30 @@
-"""Raw Census assets: one yearly-partitioned asset per flow, keyed like the dbt sources."""
+"""Raw Census assets: the raw table and the vintage history of each flow, keyed like the dbt
+sources, yearly partitions, loaded together in one step.
 
+Refresh by change: the four assets are optional outputs. A run whose every partition comes back
+with the content already stored yields none of them, so Dagster skips the dbt build, publishing
+and the HTML report, and the UI shows the years as they were (with a "checked" observation).
+"""
+
+from datetime import UTC, datetime
 from typing import Literal
 
 import dagster as dg
+from dagster_duckdb import DuckDBResource
 
 from ingest.census_format import FLOWS
+from ingest.client import RetryBudget
 from ingest.errors import AtpError, CensusAuthError, ConfigError
+from ingest.freshness import read_freshness, record_check
 from ingest.locking import writer_lock
 from ingest.partitions import PartitionResult, load_years
+from ingest.releases import release_status
+from ingest.settings import census_today
+from orchestration.release_checks import release_check_results, release_check_specs
 from orchestration.resources import AtpSettings
 
 RAW_GROUP = "raw"
+RAW_STEP = "raw_census"
 # DuckDB takes one writer at a time: every asset that writes the file shares this pool (limit 1).
 DUCKDB_POOL = "duckdb"
 # Errors that would repeat for every remaining year: stop at the first one.
@@ -31,6 +45,9 @@ def yearly_partitions(start_year: int) -> dg.TimeWindowPartitionsDefinition:
 class RawLoadConfig(dg.Config):
     source: Literal["api", "landing"] = "api"
     """`api` fetches from the Census API; `landing` reloads the newest landed file, offline."""
+    rebuild_unchanged: bool = False
+    """Build and publish even when nothing changed (`atp run`, `atp rebuild`); otherwise a run
+    that finds only what is stored ends after this step."""
 
 
 def raw_asset_key(flow: str) -> dg.AssetKey:
@@ -41,87 +58,139 @@ def history_asset_key(flow: str) -> dg.AssetKey:
     return dg.AssetKey([RAW_GROUP, f"census_hitech_{flow}_history"])
 
 
-def build_raw_asset(flow: str, partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    raw_key, history_key = raw_asset_key(flow), history_asset_key(flow)
+def _specs(flow: str) -> list[dg.AssetSpec]:
+    return [
+        dg.AssetSpec(
+            raw_asset_key(flow),
+            group_name=RAW_GROUP,
+            kinds={"python", "duckdb"},
+            skippable=True,
+            description=(
+                f"U.S. {flow} of advanced technology products by partner, ATP group and month, "
+                f"as delivered by the Census API ({flow}/hitech), one calendar year per "
+                "partition: the newest vintage of each year."
+            ),
+        ),
+        dg.AssetSpec(
+            history_asset_key(flow),
+            group_name=RAW_GROUP,
+            kinds={"python", "duckdb"},
+            skippable=True,
+            description=(
+                f"Every distinct vintage of every {flow} partition ever fetched, tagged by "
+                "landing file and fetch time: what the revisions mart compares."
+            ),
+        ),
+    ]
 
+
+def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
     @dg.multi_asset(
-        name=raw_key.to_python_identifier(),
-        specs=[
-            dg.AssetSpec(
-                raw_key,
-                group_name=RAW_GROUP,
-                kinds={"python", "duckdb"},
-                description=(
-                    f"U.S. {flow} of advanced technology products by partner, ATP group and "
-                    f"month, as delivered by the Census API ({flow}/hitech), one calendar year "
-                    "per partition: the newest vintage of each year."
-                ),
-            ),
-            dg.AssetSpec(
-                history_key,
-                group_name=RAW_GROUP,
-                kinds={"python", "duckdb"},
-                description=(
-                    f"Every distinct vintage of every {flow} partition ever fetched, tagged by "
-                    "landing file and fetch time: what the revisions mart compares."
-                ),
-            ),
-        ],
-        partitions_def=partitions_def,
+        name=RAW_STEP,
+        specs=[spec for flow in FLOWS for spec in _specs(flow)],
+        check_specs=release_check_specs(raw_asset_key),
+        partitions_def=yearly_partitions(start_year),
         # A run over several years is one step that loads them in turn (no per-year run overhead).
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=DUCKDB_POOL,
     )
-    def _raw(context: dg.AssetExecutionContext, config: RawLoadConfig, settings: AtpSettings):
-        loaded: dict[str, dict] = {}
-        failed: list[str] = []
+    def raw_census(
+        context: dg.AssetExecutionContext,
+        config: RawLoadConfig,
+        settings: AtpSettings,
+        warehouse: DuckDBResource,
+    ):
+        config_settings = settings.settings
         years = [int(key) for key in context.partition_keys]
-        with writer_lock(settings.settings.warehouse):
-            outcomes, interrupted = _load_all(
-                context, settings.settings, flow, years, config.source
-            )
-        for year, outcome in outcomes:
-            if isinstance(outcome, AtpError):
-                where = f"{flow} {year}"
-                text = str(outcome)
-                failed.append(text if text.startswith(where) else f"{where}: {text}")
-                context.log.error(failed[-1])
-                continue
-            loaded[str(year)] = partition_metadata(outcome)
-            context.log.info(outcome.describe())
-        if failed or interrupted:
-            # The step fails, so record by hand the years that did load before saying so.
-            for key, metadata in loaded.items():
-                for asset_key in (raw_key, history_key):
-                    context.log_event(
-                        dg.AssetMaterialization(asset_key, partition=key, metadata=metadata)
+        checked_at = datetime.now(UTC)
+        # One budget for the run: once the API is down or refuses the key, no flow asks again.
+        budget = RetryBudget()
+        outcomes: dict[str, list] = {}
+        interrupted = None
+        with writer_lock(config_settings.warehouse):
+            for flow in FLOWS:
+                outcomes[flow], interrupted = _load_all(
+                    context, config_settings, flow, years, config.source, budget
+                )
+                if interrupted:
+                    break
+            else:
+                with warehouse.get_connection() as con:
+                    status = release_status(con, census_today(), config_settings.release_lag_days)
+        loaded: dict[tuple[str, str], PartitionResult] = {}
+        failed: dict[str, list[str]] = {}
+        for flow, flow_outcomes in outcomes.items():
+            for year, outcome in flow_outcomes:
+                if isinstance(outcome, AtpError):
+                    where, text = f"{flow} {year}", str(outcome)
+                    failed.setdefault(flow, []).append(
+                        text if text.startswith(where) else f"{where}: {text}"
                     )
-        if interrupted:
-            raise interrupted
-        if failed:
-            done = f": {', '.join(loaded)}" if loaded else ""
-            raise PartitionsFailed(
-                f"{flow}: {len(loaded)} of {len(years)} year(s) loaded{done}; failed:\n"
-                + "\n".join(failed)
+                    context.log.error(failed[flow][-1])
+                else:
+                    loaded[(flow, str(year))] = outcome
+                    context.log.info(outcome.describe())
+        if failed or interrupted:
+            # The step fails: record by hand the years that did change before saying so.
+            for (flow, key), result in loaded.items():
+                if result.changed:
+                    for asset_key in (raw_asset_key(flow), history_asset_key(flow)):
+                        context.log_event(
+                            dg.AssetMaterialization(
+                                asset_key, partition=key, metadata=partition_metadata(result)
+                            )
+                        )
+            if interrupted:
+                raise interrupted
+            raise PartitionsFailed(_failure_summary(years, loaded, failed))
+        changed = any(result.changed for result in loaded.values())
+        before = read_freshness(config_settings.published)
+        record_check(
+            config_settings.published, checked_at, changed=changed, newest_month=status.newest_held
+        )
+        yield from release_check_results(status, raw_asset_key)
+        if not (changed or config.rebuild_unchanged):
+            since = before.last_changed.strftime("%Y-%m-%d") if before.last_changed else "-"
+            context.log.info(f"nothing new since {since}; published copy unchanged")
+            for (flow, key), result in loaded.items():
+                context.log_event(
+                    dg.AssetObservation(
+                        raw_asset_key(flow), partition=key, metadata=partition_metadata(result)
+                    )
+                )
+            return
+        for (flow, key), result in loaded.items():
+            context.add_asset_metadata(
+                partition_metadata(result), asset_key=raw_asset_key(flow), partition_key=key
             )
-        for key, metadata in loaded.items():
-            context.add_asset_metadata(metadata, asset_key=raw_key, partition_key=key)
-        yield dg.MaterializeResult(asset_key=raw_key)
-        yield dg.MaterializeResult(asset_key=history_key)
+        for flow in FLOWS:
+            yield dg.MaterializeResult(asset_key=raw_asset_key(flow))
+            yield dg.MaterializeResult(asset_key=history_asset_key(flow))
 
-    return _raw
+    return raw_census
 
 
-def _load_all(context, settings, flow, years, source):
-    """Every year's outcome, in order, so that each year ends either materialized or failed
-    with its reason. An error that would repeat for every year (a bad key, a bad setting)
-    fails the remaining years at once; an unexpected error fails the years not yet loaded.
-    An interrupt (Ctrl-C) is returned beside the outcomes of the years before it."""
+def _failure_summary(years, loaded, failed) -> str:
+    """Per flow with a failure: '2 of 3 year(s) loaded: 2024, 2025', then each failure."""
+    lines = []
+    for flow, errors in failed.items():
+        done = [key for (f, key), result in loaded.items() if f == flow]
+        listed = f": {', '.join(done)}" if done else ""
+        lines.append(f"{flow}: {len(done)} of {len(years)} year(s) loaded{listed}; failed:")
+        lines += errors
+    return "\n".join(lines)
+
+
+def _load_all(context, settings, flow, years, source, budget):
+    """Every year's outcome, in order, so that each year ends either loaded or failed with its
+    reason. An error that would repeat for every year (a bad key, a bad setting) fails the
+    remaining years at once; an unexpected error fails the years not yet loaded. An interrupt
+    (Ctrl-C) is returned beside the outcomes of the years before it."""
     outcomes: list[tuple[int, PartitionResult | AtpError]] = []
     stop: AtpError | None = None
     interrupted: BaseException | None = None
     try:
-        for year, outcome in load_years(settings, flow, years, source):
+        for year, outcome in load_years(settings, flow, years, source, budget=budget):
             outcomes.append((year, outcome))
             if isinstance(outcome, _STOP_AT_ONCE):
                 context.log.error(
@@ -142,18 +211,16 @@ def partition_metadata(result: PartitionResult) -> dict:
     return {
         "summary": result.describe(),
         "status": result.status,
+        "changed": result.changed,
         "rows": dg.MetadataValue.int(result.rows),
+        "missing_values": dg.MetadataValue.int(result.missing_values),
         "months_present": dg.MetadataValue.int(len(months)),
         "first_month": months[0] if months else "",
         "last_month": months[-1] if months else "",
         "fetched_at": result.fetched_at.isoformat() if result.fetched_at else "",
         "landing_file": result.landing_file or "",
         "sha256": result.sha256 or "",
+        "content_sha256": result.content_sha256 or "",
         "requests": dg.MetadataValue.int(result.requests),
         "rows_kept_unchanged": dg.MetadataValue.int(result.stored_rows),
     }
-
-
-def build_raw_assets(start_year: int) -> list[dg.AssetsDefinition]:
-    partitions_def = yearly_partitions(start_year)
-    return [build_raw_asset(flow, partitions_def) for flow in FLOWS]

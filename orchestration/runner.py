@@ -13,18 +13,21 @@ from collections.abc import Callable, Sequence
 import dagster as dg
 
 from ingest.census_format import FLOWS
+from ingest.freshness import read_freshness
 from ingest.settings import Settings
 from orchestration.definitions import PIPELINE_JOB, build_definitions
-from orchestration.raw_assets import raw_asset_key
+from orchestration.raw_assets import RAW_STEP, raw_asset_key
 from orchestration.schedules import partition_range_tags
 
 _STEP_NAMES = {
+    RAW_STEP: "raw load",
     "atp_dbt_models": "dbt build",
     "published__atp_warehouse": "publish",
     "published__html_report": "HTML report",
 }
 # What Dagster reports for a step stopped by Ctrl-C.
 _INTERRUPTS = ("DagsterExecutionInterruptedError", "KeyboardInterrupt")
+ERROR = dg.AssetCheckSeverity.ERROR
 _QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
@@ -35,9 +38,11 @@ def run_pipeline(
     *,
     instance: dg.DagsterInstance | None = None,
     out: Callable[[str], None] = print,
+    rebuild_unchanged: bool = False,
 ) -> int:
-    """Load the raw partitions of `years` (consecutive; default: all) from `source` ("api" or
-    "landing"), then build every dbt model and test. Returns a process exit code."""
+    """Load the raw partitions of `years` (consecutive; default: every year due) from `source`
+    ("api" or "landing"); if anything changed (or `rebuild_unchanged`), build every dbt model
+    and test, then publish. Returns a process exit code."""
     if source == "api":
         settings.require_api_key()  # fail before any request
     defs = build_definitions(settings)
@@ -52,17 +57,20 @@ def run_pipeline(
             instance=instance or _instance(),
             tags=partition_range_tags(years),
             run_config={
-                "ops": {_op_name(flow): {"config": {"source": source}} for flow in FLOWS},
+                "ops": {
+                    RAW_STEP: {"config": {"source": source, "rebuild_unchanged": rebuild_unchanged}}
+                },
                 **_QUIET,
             },
             raise_on_error=False,
         )
-    return report(result, out)
+    return report(result, out, settings)
 
 
-def report(result: dg.ExecuteInProcessResult, out: Callable[[str], None]) -> int:
+def report(
+    result: dg.ExecuteInProcessResult, out: Callable[[str], None], settings: Settings
+) -> int:
     """Print what the run did (failures, dbt models and tests) and return an exit code."""
-    raw_steps = {_op_name(flow) for flow in FLOWS}
     failures = _step_failures(result)
     if any(error.cls_name in _INTERRUPTS for _, error in failures):
         loaded = sorted(
@@ -73,29 +81,38 @@ def report(result: dg.ExecuteInProcessResult, out: Callable[[str], None]) -> int
         out(f"interrupted; loaded so far: {', '.join(loaded) or 'nothing'}")
         return 130
     for step, error in failures:
-        what = _STEP_NAMES.get(step, "raw load" if step in raw_steps else "release check")
+        what = _STEP_NAMES.get(step, "release check")
         first, *more = _message(error).splitlines()
         out(f"  FAILED {what}: {first}")
         for line in more:
             out(f"    {line}")
-    if any(step in raw_steps for step, _ in failures):
+    if any(step == RAW_STEP for step, _ in failures):
         out("dbt build skipped: a raw partition failed to load. Fix the cause and run again.")
         return 1
     materialized = result.get_asset_materialization_events()
+    if not failures and not any(e.asset_key.path[0] == "raw" for e in materialized):
+        for line in _warning_lines(result.get_asset_check_evaluations()):  # the release check
+            out(line)
+        since = read_freshness(settings.published).last_changed
+        when = f"{since:%Y-%m-%d %H:%M} UTC" if since else "the first run"
+        out(f"Nothing new since {when}; published copy unchanged.")
+        return 0
     dbt_assets = [e for e in materialized if e.asset_key.path[0] not in ("raw", "published")]
     published = [e for e in materialized if e.asset_key.path[0] == "published"]
     checks = result.get_asset_check_evaluations()
     dbt_tests = [c for c in checks if c.asset_key.path[0] != "raw"]
-    failed_checks = [c for c in dbt_tests if not c.passed]
+    # A warn-level dbt test (a small reconciliation gap, an unknown code) passes the build.
+    failed_checks = [c for c in dbt_tests if not c.passed and c.severity == ERROR]
+    warnings = _warning_lines(checks)
     out(
         f"dbt build: {len(dbt_assets)} models and seeds built, "
         f"{len(dbt_tests) - len(failed_checks)}/{len(dbt_tests)} tests passed"
+        + (f", {len(warnings)} warning(s)" if warnings else "")
     )
     for check in failed_checks:
         out(f"  FAILED test {check.check_name} on {check.asset_key.to_user_string()}")
-    for check in checks:
-        if check.asset_key.path[0] == "raw" and not check.passed:  # release warnings
-            out(f"  WARNING {check.asset_key.path[-1]}: {check.description}")
+    for line in warnings:
+        out(line)
     if failures or failed_checks or not result.success:
         out("dbt build failed: the marts keep their previous contents where a test failed.")
         return 1
@@ -138,8 +155,24 @@ class _progress_to:
         self.logger.setLevel(self.level)
 
 
-def _op_name(flow: str) -> str:
-    return raw_asset_key(flow).to_python_identifier()
+def _warning_lines(checks) -> list[str]:
+    """One line per warning; the release check, on both raw tables, says it once."""
+    lines = [
+        f"  WARNING {check.check_name}: {_warning(check)}"
+        for check in checks
+        if not check.passed and check.severity != ERROR
+    ]
+    return list(dict.fromkeys(lines))
+
+
+def _warning(check) -> str:
+    """One line: the release check's own description, or what dbt said of a warn-level test."""
+    if check.description:
+        return check.description
+    metadata = check.metadata or {}
+    count = metadata.get("dagster_dbt/failed_row_count")
+    rows = f"{count.value} row(s)" if count is not None else "some rows"
+    return f"{rows} on {check.asset_key.to_user_string()} (stored in dbt_test__audit)"
 
 
 def _step_failures(result: dg.ExecuteInProcessResult) -> list:

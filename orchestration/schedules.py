@@ -8,6 +8,7 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
+from ingest.releases import due_year
 from ingest.settings import CENSUS_TIMEZONE, census_today
 from orchestration.resources import AtpSettings
 
@@ -16,14 +17,15 @@ ANNUAL_REVISION_MONTHS = (6, 7)
 ANNUAL_REVISION_YEARS = 3
 
 
-def refresh_years(today: date, start_year: int) -> list[int]:
-    """The years that can still change on `today`: the current year, the previous one (in
-    January and February its last months are still being released; later, late documents),
-    and in June and July the three years before that too (the annual revision)."""
+def refresh_years(today: date, start_year: int, lag_days: int) -> list[int]:
+    """The years that can still change on `today`: the previous year (in January and February
+    its last months are still being released; later, late documents) through the year of the
+    newest month due (a year none of whose months is due yet would only answer 204), and in
+    June and July the three years before that too (the annual revision)."""
     first = today.year - 1
     if today.month in ANNUAL_REVISION_MONTHS:
         first -= ANNUAL_REVISION_YEARS
-    return list(range(max(first, start_year), today.year + 1))
+    return list(range(max(first, start_year), due_year(today, lag_days) + 1))
 
 
 def partition_range_tags(years: list[int]) -> dict[str, str]:
@@ -47,7 +49,7 @@ def build_refresh_schedule(job, cron: str) -> dg.ScheduleDefinition:
     )
     def _schedule(context: dg.ScheduleEvaluationContext, settings: AtpSettings) -> dg.RunRequest:
         today = census_today(context.scheduled_execution_time)
-        years = refresh_years(today, settings.start_year)
+        years = refresh_years(today, settings.start_year, settings.release_lag_days)
         return dg.RunRequest(
             run_key=f"refresh-{today.isoformat()}",
             tags={**partition_range_tags(years), "atp/refresh_years": f"{years[0]}-{years[-1]}"},

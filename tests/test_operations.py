@@ -12,7 +12,7 @@ import textwrap
 import threading
 import time
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -53,25 +53,36 @@ def query(path, sql, *params):
 @pytest.mark.parametrize(
     ("day", "years"),
     [
-        (date(2027, 1, 15), [2026, 2027]),  # January: last year's November/December still due
-        (date(2026, 6, 10), [2022, 2023, 2024, 2025, 2026]),  # annual revision with April data
+        (date(2027, 1, 15), [2026]),  # January: last year's December due, no 2027 month yet
+        (date(2027, 3, 12), [2026, 2027]),  # January 2027 is due from March 12 (+40 days)
+        (date(2026, 5, 31), [2025, 2026]),  # the annual revision window starts in June
+        (date(2026, 6, 1), [2022, 2023, 2024, 2025, 2026]),  # annual revision with April data
+        (date(2026, 6, 10), [2022, 2023, 2024, 2025, 2026]),
         (date(2026, 7, 31), [2022, 2023, 2024, 2025, 2026]),
         (date(2026, 8, 1), [2025, 2026]),
         (date(2026, 11, 27), [2025, 2026]),
     ],
 )
 def test_refresh_covers_every_year_that_can_still_change(day, years):
-    assert refresh_years(day, start_year=2013) == years
+    assert refresh_years(day, start_year=2013, lag_days=40) == years
 
 
 def test_refresh_never_goes_before_the_first_year():
-    assert refresh_years(date(2026, 6, 10), start_year=2025) == [2025, 2026]
+    assert refresh_years(date(2026, 6, 10), start_year=2025, lag_days=40) == [2025, 2026]
+
+
+def test_a_full_run_asks_for_the_years_due_only():
+    settings = make_settings(ROOT, "http://127.0.0.1:9", start_year=2013)
+    assert settings.years(date(2027, 1, 15)) == list(range(2013, 2027))  # no 2027 month due
+    assert settings.years(date(2027, 3, 12)) == list(range(2013, 2028))
 
 
 @pytest.mark.parametrize(
     ("when", "start", "end"),
     [
-        (datetime(2027, 1, 15, 6, 0, tzinfo=NEW_YORK), "2026", "2027"),
+        (datetime(2027, 1, 15, 6, 0, tzinfo=NEW_YORK), "2026", "2026"),
+        # 04:30 UTC on March 12 is still March 11 in New York: January 2027 is not due yet.
+        (datetime(2027, 3, 12, 4, 30, tzinfo=UTC), "2026", "2026"),
         (datetime(2026, 6, 10, 6, 0, tzinfo=NEW_YORK), "2022", "2026"),
         (datetime(2026, 11, 27, 6, 0, tzinfo=NEW_YORK), "2025", "2026"),
     ],
@@ -84,17 +95,15 @@ def test_the_schedule_requests_one_run_over_those_years(when, start, end, tmp_pa
         "0 6 * * *",
         "America/New_York",
     )
-    with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(
-            instance=instance,
-            scheduled_execution_time=when,
-            resources={"settings": AtpSettings.from_settings(settings)},
-        )
-        data = schedule.evaluate_tick(context)
+    context = dg.build_schedule_context(
+        scheduled_execution_time=when,
+        resources={"settings": AtpSettings.from_settings(settings)},
+    )
+    data = schedule.evaluate_tick(context)
     (request,) = data.run_requests
     assert request.tags["dagster/asset_partition_range_start"] == start
     assert request.tags["dagster/asset_partition_range_end"] == end
-    assert request.run_key == f"refresh-{when.date().isoformat()}"
+    assert request.run_key == f"refresh-{when.astimezone(NEW_YORK).date().isoformat()}"
 
 
 def test_the_refresh_time_is_configurable():

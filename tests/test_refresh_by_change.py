@@ -1,0 +1,115 @@
+"""Refresh by change: a run that finds only the data already stored builds and publishes
+nothing, and says so; any change (a revision, a new month) rebuilds and republishes."""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+import pytest
+
+from fake_census import FixtureDataset, revised_fixture_dataset
+from ingest.freshness import read_freshness
+from orchestration.raw_assets import raw_asset_key
+from orchestration.runner import run_pipeline
+
+YEARS = [2025, 2026]
+
+
+class WithOctober(FixtureDataset):
+    """The fixture one release later: October 2026 is out."""
+
+    def rows(self, flow, year):
+        rows = super().rows(flow, year)
+        if rows and year == 2026:
+            rows += [{**row, "month": 10} for row in rows if row["month"] == 9]
+        return rows
+
+
+def _stamp(path):
+    stat = path.stat()
+    return stat.st_ino, stat.st_mtime_ns
+
+
+@pytest.fixture
+def built(env, fake_api):
+    """A full run over 2025-2026, then what a refresh needs to compare against."""
+    instance = dg.DagsterInstance.ephemeral()
+    lines: list[str] = []
+    code = run_pipeline(
+        env, "api", years=YEARS, instance=instance, out=lines.append, rebuild_unchanged=True
+    )
+    assert code == 0, "\n".join(lines)
+    return instance
+
+
+def _refresh(env, instance):
+    out: list[str] = []
+    return run_pipeline(env, "api", years=YEARS, instance=instance, out=out.append), out
+
+
+def test_a_refresh_that_finds_nothing_new_builds_and_publishes_nothing(env, fake_api, built):
+    before = _stamp(env.published)
+    report_before = _stamp(env.report_dir / "index.html")
+    first = read_freshness(env.published)
+    code, out = _refresh(env, built)
+    assert code == 0, out
+    assert (
+        out[-1]
+        == f"Nothing new since {first.last_changed:%Y-%m-%d %H:%M} UTC; published copy unchanged."
+    )
+    assert not any(line.startswith(("dbt build", "Published")) for line in out)
+    assert _stamp(env.published) == before  # same file, not rewritten
+    assert _stamp(env.report_dir / "index.html") == report_before
+    after = read_freshness(env.published)
+    assert after.last_checked > first.last_checked
+    assert after.last_changed == first.last_changed
+    assert after.newest_month == "2026-09"
+    # In Dagster: the raw years are not materialized again, only observed as checked.
+    run = built.get_runs(limit=1)[0]
+    assert not [
+        e
+        for e in built.all_logs(run.run_id)
+        if e.dagster_event and e.dagster_event.is_step_materialization
+    ]
+    checked = built.fetch_observations(raw_asset_key("imports"), limit=5).records
+    assert {r.asset_observation.partition for r in checked} == {"2025", "2026"}
+    assert checked[0].asset_observation.metadata["changed"].value is False
+
+
+def test_a_revision_republishes_and_shows_in_the_revisions_mart(env, fake_api, built):
+    before = _stamp(env.published)
+    changed_before = read_freshness(env.published).last_changed
+    fake_api.dataset = revised_fixture_dataset()
+    code, out = _refresh(env, built)
+    assert code == 0, out
+    assert out[-1] == "Done." and any(line.startswith("Published") for line in out)
+    assert _stamp(env.published)[0] != before[0]
+    with duckdb.connect(str(env.published), read_only=True) as con:
+        revised = con.execute(
+            "SELECT count(*) FROM marts.fct_atp_revisions WHERE revision_status = 'revised'"
+        ).fetchone()[0]
+    assert revised > 0
+    assert read_freshness(env.published).last_changed > changed_before
+
+
+def test_a_new_month_republishes(env, fake_api, built):
+    changed_before = read_freshness(env.published).last_changed
+    fake_api.dataset = WithOctober()
+    code, out = _refresh(env, built)
+    assert code == 0, out
+    assert any("Published" in line and "data through 2026-10" in line for line in out), out
+    fresh = read_freshness(env.published)
+    assert fresh.newest_month == "2026-10" and fresh.last_changed > changed_before
+
+
+def test_a_failed_year_beside_an_unchanged_one_publishes_nothing(env, fake_api, built):
+    before = _stamp(env.published)
+    checked_before = read_freshness(env.published).last_checked
+    fake_api.set_fault_for("imports", 2026, "400")
+    code, out = _refresh(env, built)
+    assert code == 1
+    text = "\n".join(out)
+    assert "FAILED raw load: imports: 1 of 2 year(s) loaded: 2025; failed:" in text
+    assert "imports 2026: the Census API rejected the request with HTTP 400" in text
+    assert _stamp(env.published) == before
+    assert read_freshness(env.published).last_checked == checked_before  # not a good check
