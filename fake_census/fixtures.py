@@ -234,3 +234,25 @@ def fixture_dataset(overrides: Mapping | None = None, removed: Iterable = ()) ->
 def revised_fixture_dataset() -> FixtureDataset:
     """The fixture after the canned REVISION_EXAMPLE revision."""
     return fixture_dataset(**REVISION_EXAMPLE)
+
+
+class ShortFlowDataset(FixtureDataset):
+    """The standard fixture with some (flow, year) partitions released through an earlier month
+    than the other flow: `last_month` {(flow, year): last month served}."""
+
+    def __init__(self, last_month: Mapping[tuple[str, int], int], **kwargs):
+        super().__init__(**kwargs)
+        self.last_month = dict(last_month)
+
+    def rows(self, flow: str, year: int) -> list[dict] | None:
+        rows = super().rows(flow, year)
+        last = self.last_month.get((flow, year))
+        if rows is None or last is None:
+            return rows
+        return [row for row in rows if row["month"] <= last]
+
+
+def short_exports_fixture_dataset() -> ShortFlowDataset:
+    """The standard fixture, but exports 2026 run through August only (imports through
+    September): a year whose flows cover different months."""
+    return ShortFlowDataset({("exports", 2026): 8})
