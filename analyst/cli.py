@@ -25,8 +25,22 @@ data/atp.duckdb, that every successful `make run` refreshes):
   atp partner mexico                      # or a code: atp partner 2010
   atp category aerospace --year 2025 --flow exports
   atp sql "SELECT year, atp_imports_usd FROM marts.fct_us_atp_year ORDER BY year"
-  atp export --out exports/ --format csv
+  atp export --format csv                 # to data/export/ (or --out DIR)
 """
+# The ATP groups as dbt_project/seeds/atp_categories.csv has them (a test keeps the two equal):
+# `atp category --help` lists them without opening the warehouse.
+ATP_GROUPS = (
+    ("01", "Biotechnology"),
+    ("02", "Life Science"),
+    ("03", "Opto-Electronics"),
+    ("04", "Information & Communications"),
+    ("05", "Electronics"),
+    ("06", "Flexible Manufacturing"),
+    ("07", "Advanced Materials"),
+    ("08", "Aerospace"),
+    ("09", "Weapons"),
+    ("10", "Nuclear Technology"),
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -56,7 +70,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         nargs="+",
         metavar="CODE_OR_NAME",
         help="a Census code (2010, exact) or a name (mexico, 'Korea, South'; case and "
-        "punctuation ignored, a part of a name if only one partner has it)",
+        "punctuation ignored, a part of a name if only one partner has it), or an everyday "
+        "name Census spells otherwise (south korea, uk, uae, czechia, russia)",
     )
     _format_option(
         partner,
@@ -68,9 +83,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     category = commands.add_parser(
         "category",
         help="top partners within one ATP group for one year",
-        description="The largest partners within one ATP group (01-10): value, change, YoY %, "
-        "the partner's share of the U.S. total of the group, the group's share of the "
+        description="The largest partners within one ATP group (01-10): value, change, YoY %,\n"
+        "the partner's share of the U.S. total of the group, the group's share of the\n"
         "partner's ATP trade, and the group's balance.",
+        epilog="ATP groups (code or name):\n"
+        + "\n".join(f"  {code}  {name}" for code, name in ATP_GROUPS),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     category.add_argument(
         "category",
@@ -106,7 +124,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         "DIR/README.md listing each table's columns (name, type, dbt description). Existing "
         "files of the same names are replaced.",
     )
-    export.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    export.add_argument(
+        "--out",
+        metavar="DIR",
+        help="output directory (default: data/export, relative to the current directory)",
+    )
     export.add_argument(
         "--format", choices=("parquet", "csv"), default="parquet", help="file format (parquet)"
     )
@@ -127,6 +149,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     for parser in (report, partner, category, sql, export, html):
         parser.set_defaults(handler=run)
 
+    commands.add_parser(
+        "status",
+        help="how current the data is: newest month, last checked, changed, published, next "
+        "refresh; exit 1 when behind Census's release calendar",
+        description="One screen on the published copy's freshness: the newest month it holds, "
+        "when the pipeline last checked the API, when the data last changed, when it was "
+        "published, the next scheduled refresh (ATP_REFRESH_CRON) and the release warning. "
+        "Exit status 1 when the copy is behind the newest month Census should have released.",
+    ).set_defaults(handler=run_status)
+
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run one analyst command; its output on stdout, an error as one line on stderr (exit 2)."""
@@ -141,6 +173,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"atp {args.command}: {one_line(exc)}", file=sys.stderr)
         return 2
     return _emit(output)
+
+
+def run_status(args: argparse.Namespace, settings: Settings) -> int:
+    from analyst.formats import one_line
+    from analyst.status import status
+
+    try:
+        found = status(settings)
+    except AtpError as exc:
+        print(f"atp status: {one_line(exc)}", file=sys.stderr)
+        return 2
+    _emit(found.text)
+    return 1 if found.behind else 0
 
 
 def _emit(text: str) -> int:

@@ -145,8 +145,10 @@ def _whole_number(env: Mapping[str, str], name: str, default: int, low: int, hig
 
 
 def _cron(value: str) -> str:
+    from croniter import croniter  # loaded only when a cron is set: `atp --help` stays fast
+
     fields = value.split()
-    if len(fields) != 5:
+    if len(fields) != 5 or not croniter.is_valid(" ".join(fields)):
         raise ConfigError(
             f"ATP_REFRESH_CRON={value!r} is not a cron schedule of five fields "
             "(minute hour day month weekday), e.g. '0 6 * * *' for 06:00 every day."

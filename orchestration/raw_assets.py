@@ -18,6 +18,7 @@ from ingest.errors import AtpError, CensusAuthError, ConfigError
 from ingest.freshness import read_freshness, record_check
 from ingest.locking import writer_lock
 from ingest.partitions import PartitionResult, load_years
+from ingest.preflight import check_paths
 from ingest.releases import release_status
 from ingest.settings import census_today
 from orchestration.release_checks import release_check_results, release_check_specs
@@ -101,6 +102,7 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
         warehouse: DuckDBResource,
     ):
         config_settings = settings.settings
+        check_paths(config_settings, source=config.source)  # before the first request
         years = [int(key) for key in context.partition_keys]
         checked_at = datetime.now(UTC)
         # One budget for the run: once the API is down or refuses the key, no flow asks again.

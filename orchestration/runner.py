@@ -14,6 +14,7 @@ import dagster as dg
 
 from ingest.census_format import FLOWS
 from ingest.freshness import read_freshness
+from ingest.preflight import check_paths
 from ingest.settings import Settings
 from orchestration.definitions import PIPELINE_JOB, build_definitions
 from orchestration.raw_assets import RAW_STEP, raw_asset_key
@@ -45,6 +46,7 @@ def run_pipeline(
     and test, then publish. Returns a process exit code."""
     if source == "api":
         settings.require_api_key()  # fail before any request
+    check_paths(settings, source=source)
     defs = build_definitions(settings)
 
     years = list(years) if years is not None else settings.years()

@@ -1,0 +1,63 @@
+"""`atp status`: how current the analysts' data is, on one screen: the newest month held, when the
+data was last checked, last changed and published, the next scheduled refresh and the release
+warning. Exit status 1 when the published copy is behind the newest month Census should have
+released."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+
+from analyst.formats import source_line
+from analyst.queries import open_published, publication
+from ingest.freshness import read_freshness
+from ingest.releases import ReleaseStatus, newest_month_due
+from ingest.settings import CENSUS_TIMEZONE, Settings, census_today
+
+
+@dataclass(frozen=True)
+class Status:
+    text: str
+    behind: bool
+
+
+def status(settings: Settings, now: datetime | None = None) -> Status:
+    now = now or datetime.now(ZoneInfo(CENSUS_TIMEZONE))
+    with open_published(settings.published, required=()) as con:
+        published = publication(con)
+    fresh = read_freshness(settings.published)
+    held = published.get("newest_month")
+    release = ReleaseStatus(
+        held,
+        newest_month_due(census_today(now), settings.release_lag_days),
+        settings.release_lag_days,
+    )
+    loaded = ""
+    if fresh.newest_month and held and fresh.newest_month > held:
+        loaded = f" ({fresh.newest_month} loaded, not yet published: see the last run)"
+    next_run = croniter(settings.refresh_cron, now.astimezone(ZoneInfo(CENSUS_TIMEZONE)))
+    rows = [
+        ("Published copy", str(settings.published)),
+        ("Newest month held", f"{held or 'none'}{loaded}"),
+        ("Last checked", _when(fresh.last_checked, "never (no refresh has run)")),
+        ("Last changed", _when(fresh.last_changed, "unknown")),
+        ("Published", _when(published.get("published_at"), "unknown")),
+        (
+            "Next refresh",
+            f"{next_run.get_next(datetime):%Y-%m-%d %H:%M} {CENSUS_TIMEZONE} "
+            f"(ATP_REFRESH_CRON '{settings.refresh_cron}')",
+        ),
+        ("Release", release.describe()),
+    ]
+    width = max(len(label) for label, _ in rows)
+    lines = [f"{label + ':':<{width + 1}} {value}" for label, value in rows]
+    lines.append(source_line(published))
+    return Status("\n".join(lines), release.behind)
+
+
+def _when(value: datetime | None, missing: str) -> str:
+    # Stored as UTC: naive in the published copy, aware in the freshness record.
+    return f"{value:%Y-%m-%d %H:%M} UTC" if value else missing

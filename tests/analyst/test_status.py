@@ -1,0 +1,38 @@
+"""`atp status`: the published copy's freshness on one screen, exit 1 when behind."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from analyst.status import status
+from ingest.freshness import read_freshness
+from orchestration.cli import main
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def test_status_on_time(published):
+    fresh = read_freshness(published.published)
+    found = status(published, now=datetime(2026, 11, 27, 12, 0, tzinfo=NEW_YORK))
+    lines = dict(line.split(": ", 1) for line in found.text.splitlines()[:-1])
+    assert not found.behind
+    assert lines["Newest month held"].strip() == "2026-09"
+    assert lines["Last checked"].strip() == f"{fresh.last_checked:%Y-%m-%d %H:%M} UTC"
+    assert lines["Last changed"].strip() == f"{fresh.last_changed:%Y-%m-%d %H:%M} UTC"
+    assert lines["Next refresh"].strip() == (
+        "2026-11-28 06:00 America/New_York (ATP_REFRESH_CRON '0 6 * * *')"
+    )
+    assert lines["Release"].strip().startswith("up to date: holds 2026-09")
+    assert found.text.splitlines()[-1].startswith("Source: API at 127.0.0.1")
+
+
+def test_status_behind_the_calendar_says_so_and_exits_1(published, capsys):
+    late = datetime(2027, 1, 15, 12, 0, tzinfo=NEW_YORK)
+    found = status(replace(published, refresh_cron="30 7 * * 1-5"), now=late)
+    assert found.behind
+    assert "Census should have published 2026-11" in found.text
+    assert "2027-01-18 07:30 America/New_York" in found.text  # the next weekday morning
+    assert main(["status"]) == 0  # today (2026-11-30) the fixture's September is current
+    assert "Newest month held: 2026-09" in capsys.readouterr().out
