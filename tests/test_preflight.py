@@ -19,8 +19,9 @@ from ingest.locking import writer_lock
 from ingest.partitions import load_years
 from ingest.preflight import check_paths
 from ingest.settings import path_settings
+from orchestration import cli
 from orchestration.runner import run_pipeline
-from tests.conftest import SENTINEL_KEY, make_settings
+from tests.conftest import SENTINEL_KEY, make_settings, point_cli_at
 
 FIELDS = {
     "ATP_WAREHOUSE": "warehouse",
@@ -218,18 +219,21 @@ def test_a_bad_path_stops_before_any_request(env, fake_api):
     assert not env.warehouse.exists()
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="until orchestration calls check_paths first"
-)
-def test_atp_run_with_a_bad_path_makes_no_request_and_names_the_variable(env, fake_api):
+def test_atp_run_with_a_bad_path_makes_no_request_and_names_the_variable(
+    env, fake_api, monkeypatch, capsys
+):
     settings = replace(env, landing_dir=Path("/proc/atp/landing"))
-    out: list[str] = []
-    code = run_pipeline(
-        settings, "api", years=[2025], instance=dg.DagsterInstance.ephemeral(), out=out.append
-    )
-    text = "\n".join(out)
-    assert fake_api.request_count == 0, text
-    assert code != 0 and "ATP_LANDING_DIR=/proc/atp/landing: is under /proc" in text
+    with pytest.raises(ConfigError, match=r"^ATP_LANDING_DIR=/proc/atp/landing: is under /proc"):
+        run_pipeline(settings, "api", years=[2025], instance=dg.DagsterInstance.ephemeral())
+    assert fake_api.request_count == 0
+    # The command line: one line on stderr, exit 2, no request (it was two requests, then
+    # "not enough disk space to store imports 2025: 0 MB free on the filesystem of /proc/...").
+    point_cli_at(monkeypatch, replace(settings, start_year=2025))
+    assert cli.main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("atp run: ATP_LANDING_DIR=/proc/atp/landing: is under /proc")
+    assert err.count("\n") == 1 and SENTINEL_KEY not in err
+    assert fake_api.request_count == 0 and not env.warehouse.exists()
 
 
 @pytest.mark.parametrize(
