@@ -1,6 +1,6 @@
-"""The analyst subcommands of `atp` (report, partner, category, sql, export, html): read-only, on
-the published copy (ATP_PUBLISHED). `register` adds them to the `atp` parser; their modules load
-only when one runs, and only DuckDB, so they start fast.
+"""The analyst subcommands of `atp` (report, partner, category, sql, export, html, brief):
+read-only, on the published copy (ATP_PUBLISHED). `register` adds them to the `atp` parser; their
+modules load only when one runs, and only DuckDB, so they start fast.
 """
 
 from __future__ import annotations
@@ -145,8 +145,56 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="output directory (default: ATP_REPORT_DIR, data/report)",
     )
+    html.add_argument(
+        "--partner",
+        nargs="+",
+        metavar="CODE_OR_NAME",
+        help="write DIR/brief-<code>-<year>-<flow>.html instead: one partner's brief (as `atp "
+        "brief`) with its charts",
+    )
+    html.add_argument(
+        "--year",
+        type=_year,
+        help="with --partner: the year of the brief (default: the latest full year)",
+    )
+    html.add_argument(
+        "--flow",
+        choices=["imports", "exports"],
+        default="imports",
+        help="with --partner: the flow of the brief (imports)",
+    )
 
-    for parser in (report, partner, category, sql, export, html):
+    brief = commands.add_parser(
+        "brief",
+        help="the story behind one partner's ATP numbers in one year, in words",
+        description="One partner's year in words, from the published marts: its ATP trade with "
+        "the U.S. in the flow ($ billions), the change in dollars and percent against the same "
+        "months of the year before, its share of the U.S. total and rank, the leading partner; "
+        "the top 5; U.S. totals; the other direction and the balance; total goods trade; and "
+        "what drove the change (ATP groups by contribution, in dollars and percentage points). "
+        "Worded from the partner's side: --flow imports is its ATP exports to the U.S. A "
+        "grouping (e.g. 'european union') works too, without rank or drivers.",
+    )
+    brief.add_argument(
+        "partner",
+        nargs="+",
+        metavar="CODE_OR_NAME",
+        help="a Census code (2010, exact) or a name (mexico, 'Korea, South'), as `atp partner`",
+    )
+    _year_option(brief)
+    _flow_option(brief)
+    brief.add_argument(
+        "--format",
+        choices=("markdown", "html", "json"),
+        default="markdown",
+        help="markdown (default); html: a self-contained page with the partner's charts; json: "
+        "the words and every mart row behind them (whole dollars, unrounded percent)",
+    )
+    brief.add_argument(
+        "--out", type=Path, metavar="FILE", help="write to FILE instead of standard output"
+    )
+
+    for parser in (report, partner, category, sql, export, html, brief):
         parser.set_defaults(handler=run)
 
     commands.add_parser(

@@ -410,9 +410,41 @@ def export_readme(tables, descriptions, source: Path, published: dict[str, Any],
 
 
 def html(args: argparse.Namespace, settings: Settings) -> str:
-    from analyst.html_report import write_html_report
+    from analyst.html_report import write_html_report, write_partner_page
 
-    return f"wrote {write_html_report(settings.published, args.out or settings.report_dir)}"
+    out = args.out or settings.report_dir
+    if getattr(args, "partner", None):
+        partner = " ".join(args.partner)
+        return f"wrote {write_partner_page(settings.published, out, partner, args.year, args.flow)}"
+    return f"wrote {write_html_report(settings.published, out)}"
+
+
+# -- atp brief --------------------------------------------------------------------------------
+
+
+def brief(args: argparse.Namespace, settings: Settings) -> str:
+    """The brief in markdown (default), html (a page with charts) or json; with --out, written
+    to the file (atomically) and the path printed."""
+    from analyst import brief as words
+    from analyst.formats import render_json
+    from ingest.files import write_atomic
+
+    partner = " ".join(args.partner) if isinstance(args.partner, list) else args.partner
+    with open_published(settings.published, required=words.BRIEF_MARTS) as con:
+        data = words.load_brief(con, partner, args.year, args.flow)
+        if args.format == "html":
+            from analyst.html_report import render_partner_page
+
+            text = render_partner_page(con, data)
+        elif args.format == "json":
+            text = render_json(words.brief_document(data))
+        else:
+            text = words.render_markdown_brief(data)
+    if args.out is None:
+        return text
+    target = Path(args.out).expanduser().resolve()
+    write_atomic(target, text + "\n")
+    return f"wrote {target}"
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], str]] = {
@@ -422,4 +454,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], str]] = {
     "category": category,
     "sql": sql,
     "export": export,
+    "brief": brief,
 }

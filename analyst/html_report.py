@@ -13,9 +13,21 @@ import duckdb
 
 from analyst import charts
 from analyst import report_data as rd
-from analyst.formats import SOURCE, title_name
-from analyst.queries import open_published
+from analyst.brief import (
+    BRIEF_MARTS,
+    Brief,
+    Sentences,
+    largest_mover,
+    load_brief,
+    period,
+    possessive,
+    sentences,
+    signed_money,
+)
+from analyst.formats import SOURCE, Table, title_name
+from analyst.queries import AnalystError, open_published, partner_years
 from ingest.files import write_atomic
+from ingest.warehouse import mart_tables
 
 PAGE_TITLE = "U.S. trade in advanced technology products"
 TOP, TOP_MIX = 10, 5
@@ -47,6 +59,7 @@ def render(con: duckdb.DuckDBPyConnection) -> str:
         colors = {s["code"]: charts.PALETTE[i] for i, s in enumerate(history["series"])}
         sections += [
             _table(table, footer),
+            _story(con, year),
             _history_chart(history, year, footer),
             _shares_chart(rd.import_shares(con), colors, footer),
             _mix_chart(rd.group_mix(con, year, TOP_MIX), footer),
@@ -61,8 +74,8 @@ def render(con: duckdb.DuckDBPyConnection) -> str:
         title=charts.esc(f"{PAGE_TITLE}, data through {through}"),
         heading=charts.esc(PAGE_TITLE),
         meta=charts.esc(f"Data through {through}{stamp}."),
-        css=_CSS,
-        body="\n".join(sections),
+        css=_CSS + _BRIEF_CSS,
+        body="\n".join(section for section in sections if section),
         source=charts.esc(SOURCE),
     )
 
@@ -255,6 +268,242 @@ def _figure(svg: str) -> str:
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:+.1f}%".replace("-", "−")
 
+
+# -- the story panel and one partner's brief page -----------------------------------------------
+
+
+def _story(con: duckdb.DuckDBPyConnection, year: int) -> str:
+    """The latest full year's largest mover among the top partners (the largest change in
+    dollars, either way): the brief's headline and what drove it. Nothing when the published copy
+    predates the brief's marts or no top partner has a change."""
+    if not set(BRIEF_MARTS) <= set(mart_tables(con)):
+        return ""
+    code = largest_mover(con, year, "imports", TOP)
+    if code is None:
+        return ""
+    brief = load_brief(con, code, year, "imports")
+    words = sentences(brief)
+    drivers = [d for d in brief.drivers if d["imports_contribution_pp"] is not None][:5]
+    items = "".join(
+        f"<li>{charts.esc(d['category_name'])}: "
+        f"{charts.esc(_points(d['imports_contribution_pp']))} "
+        f"({charts.esc(_minus(signed_money(d['imports_change_usd'])))})</li>"
+        for d in drivers
+    )
+    notes = (
+        f"The largest change in dollars, up or down, among the top sources of {year} in the "
+        f"table above, against {year - 1}. Points: each ATP group's change as a share of {possessive(brief.name)} ATP "
+        f"exports to the U.S. in {year - 1}; they add up to its YoY %. The whole brief: "
+        f"atp brief {brief.partner.code} --year {year}.",
+        "From marts.fct_atp_partner_year and marts.fct_atp_partner_contribution_year.",
+    )
+    return (
+        '<section id="story" class="story">'
+        f"<h2>The story of {year}: {charts.esc(brief.name)}</h2>"
+        f'<p class="headline">{charts.esc(words.headline)}</p>'
+        f"<p>{charts.esc(words.drivers)}</p>"
+        + (f'<ol class="drivers">{items}</ol>' if items else "")
+        + '<div class="table-footer">'
+        + "".join(f"<p>{charts.esc(line)}</p>" for line in notes)
+        + "</div></section>"
+    )
+
+
+def write_partner_page(
+    published: Path, out_dir: Path, partner: str, year: int | None = None, flow: str = "imports"
+) -> Path:
+    """Write `out_dir/brief-<code>-<year>-<flow>.html`: one partner's brief with its charts
+    (year: the latest full year unless given); returns the path."""
+    with open_published(published, required=(*rd.MARTS_READ, *BRIEF_MARTS)) as con:
+        if year is None:
+            year = rd.latest_full_year(con)
+            if year is None:
+                raise AnalystError("no full calendar year is loaded yet: give --year.")
+        brief = load_brief(con, partner, year, flow)
+        page = render_partner_page(con, brief)
+    target = out_dir / f"brief-{brief.partner.code}-{brief.year}-{brief.flow}.html"
+    write_atomic(target, page)
+    return target
+
+
+def render_partner_page(con: duckdb.DuckDBPyConnection, brief: Brief) -> str:
+    """One partner's brief as a self-contained page: the words, what drove the change, its
+    series, its group mix and the top partners of the year."""
+    words = sentences(brief)
+    through = rd.data_through_label(con)
+    footer = (f"Data through {through}.", SOURCE)
+    sections = [_brief_words(words)]
+    if brief.ranked:
+        sections.append(_drivers_section(brief, words, footer))
+        if "fct_atp_partner_t12m" in mart_tables(con):
+            sections.append(_t12m_chart(brief, rd.partner_t12m(con, brief.partner.code), footer))
+        mix = rd.partner_group_mix(con, brief.partner.code, brief.year)
+        sections.append(_partner_mix_chart(brief, mix, footer))
+    else:
+        sections.append(
+            '<section class="brief"><h2>What drove the change</h2>'
+            f"<p>{charts.esc(words.drivers)}</p></section>"
+        )
+        sections.append(_annual_chart(brief, partner_years(con, brief.partner), footer))
+    sections.append(
+        f'<section class="brief"><h2>{charts.esc(words.top_heading)}</h2>'
+        f"{_html_table(words.top_table)}</section>"
+    )
+    published_at = rd.published_at(con)
+    stamp = f" · published {published_at}" if published_at else ""
+    return _PAGE.format(
+        title=charts.esc(words.title),
+        heading=charts.esc(words.title),
+        meta=charts.esc(f"Data through {through}{stamp}."),
+        css=_CSS + _BRIEF_CSS,
+        body="\n".join(sections),
+        source="</p><p>".join(charts.esc(line) for line in words.footer),
+    )
+
+
+def _brief_words(words: Sentences) -> str:
+    facts = [words.basis, words.share, words.other_direction, words.goods, words.us_totals]
+    return (
+        '<section class="brief">'
+        f'<p class="headline">{charts.esc(words.headline)}</p><ul>'
+        + "".join(f"<li>{charts.esc(fact)}</li>" for fact in facts if fact)
+        + "</ul></section>"
+    )
+
+
+def _drivers_section(brief: Brief, words: Sentences, footer) -> str:
+    f = brief.flow
+    rows = [d for d in brief.drivers if d[f"{f}_contribution_pp"] is not None]
+    parts = [
+        f'<section class="brief"><h2>{charts.esc(words.drivers_heading)}</h2>'
+        f"<p>{charts.esc(words.drivers)}</p>"
+    ]
+    if words.drivers_table is not None:
+        parts.append(_html_table(words.drivers_table))
+    parts.append("</section>")
+    if rows:
+        side = "exports to the U.S." if f == "imports" else "imports from the U.S."
+        now = period(brief.year, brief.months)
+        frame = charts.Frame(
+            "chart-contributions",
+            f"What drove {possessive(brief.name)} ATP {side}, {now}",
+            f"percentage points of the {_pct(brief.value('yoy_pct'))} change against "
+            f"{period(brief.year - 1, brief.months)}, by ATP group (they add up to it)",
+            footer,
+        )
+        svg = charts.bar_chart(
+            frame,
+            [d["category_name"] for d in rows],
+            [d[f"{f}_contribution_pp"] for d in rows],
+            fmt=_points,
+            negative="Pulled down",
+            positive="Pushed up",
+        )
+        parts.append(_figure(svg))
+    return "".join(parts)
+
+
+def _t12m_chart(brief: Brief, data: dict, footer) -> str:
+    frame = charts.Frame(
+        "chart-t12m",
+        f"{possessive(brief.name)} ATP trade with the U.S. over the trailing 12 months",
+        "$ billions, the 12 months up to the month shown (a month ends a window when the 11 "
+        "before it are loaded too)",
+        footer,
+    )
+    svg = charts.line_chart(
+        frame,
+        data["labels"],
+        [
+            ("Exports to the U.S.", data["imports_bn"]),
+            ("Imports from the U.S.", data["exports_bn"]),
+        ],
+    )
+    return _figure(svg)
+
+
+def _partner_mix_chart(brief: Brief, data: dict, footer) -> str:
+    frame = charts.Frame(
+        "chart-partner-mix",
+        f"{possessive(brief.name)} ATP trade with the U.S. by technology group, "
+        f"{period(brief.year, brief.months)}",
+        "$ billions; labels in the bars: % of the flow",
+        footer,
+    )
+    segments = [
+        (group["name"], [data["imports_bn"][i], data["exports_bn"][i]])
+        for i, group in enumerate(data["groups"])
+    ]
+    svg = charts.stacked_bar_chart(
+        frame, ["Exports to the U.S.", "Imports from the U.S."], segments
+    )
+    return _figure(svg)
+
+
+def _annual_chart(brief: Brief, years: list[dict], footer) -> str:
+    full = [y for y in years if y["months_covered"] == 12]
+    left_out = [y for y in years if y["months_covered"] < 12]
+    notes = [
+        f"{y['year']} is left out: it covers {rd.month_span(y['months_covered'])} only."
+        for y in left_out
+    ]
+    frame = charts.Frame(
+        "chart-annual",
+        f"{possessive(brief.name)} ATP trade with the U.S. by year",
+        "$ billions per calendar year",
+        (*notes, *footer),
+    )
+    svg = charts.line_chart(
+        frame,
+        [str(y["year"]) for y in full],
+        [
+            ("Exports to the U.S.", [_bn(y["atp_imports_usd"]) for y in full]),
+            ("Imports from the U.S.", [_bn(y["atp_exports_usd"]) for y in full]),
+        ],
+    )
+    return _figure(svg)
+
+
+def _html_table(table: Table) -> str:
+    headers = table.headers or table.columns
+    left = table.left or set()
+    head = "".join(f'<th scope="col">{charts.esc(h)}</th>' for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{charts.esc(cell)}</td>"
+            if i in left
+            else f'<td class="num">{charts.esc(_minus(cell))}</td>'
+            for i, cell in enumerate(row)
+        )
+        + "</tr>"
+        for row in table.display or []
+    )
+    notes = "".join(f"<p>{charts.esc(note)}</p>" for note in table.notes)
+    return (
+        f'<table class="partners brief-table"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table>"
+        + (f'<div class="table-footer">{notes}</div>' if notes else "")
+    )
+
+
+def _points(value: float) -> str:
+    return _minus(f"{value:+.1f} pts")
+
+
+def _minus(text: str) -> str:
+    return text.replace("-", "−")
+
+
+_BRIEF_CSS = """
+.brief, .story { padding: 14px 16px; }
+.brief h2, .story h2 { font-size: 17px; margin: 0 0 8px; }
+.headline { font-size: 17px; margin: 0 0 10px; }
+.brief ul, .story ol { margin: 0; padding-left: 22px; }
+.brief-table { margin-top: 10px; }
+.brief-table th, .brief-table td { padding: 4px 10px; }
+.story .table-footer { padding: 6px 0 0; }
+"""
 
 _CSS = """
 :root { color-scheme: light; }

@@ -271,3 +271,46 @@ def year_to_date(con: duckdb.DuckDBPyConnection, top: int = 10) -> dict | None:
 def _versus(current: float, change: float | None, yoy: float | None) -> dict:
     prior = None if change is None else current - change
     return {"current_bn": current, "prior_bn": prior, "yoy_pct": yoy}
+
+
+# -- one partner's page (`atp html --partner`, `atp brief --format html`) -------------------------
+
+
+def partner_t12m(con: duckdb.DuckDBPyConnection, code: str) -> dict:
+    """A country's ATP trade over the trailing twelve months, every month that ends a full
+    window ($bn; None where it had no trade in the window): its exports to the U.S. (U.S.
+    imports) and its imports from the U.S. (U.S. exports)."""
+    rows = con.execute(
+        "SELECT w.month_start, t.atp_imports_t12m_usd / 1e9, t.atp_exports_t12m_usd / 1e9 "
+        "FROM (SELECT DISTINCT month_start FROM marts.fct_atp_partner_t12m) AS w "
+        "LEFT JOIN marts.fct_atp_partner_t12m AS t "
+        "ON t.month_start = w.month_start AND t.partner_code = ? ORDER BY w.month_start",
+        [code],
+    ).fetchall()
+    return {
+        "labels": [f"{MONTHS[m.month - 1][:3]} {m.year}" for m, _, _ in rows],
+        "imports_bn": [imports for _, imports, _ in rows],
+        "exports_bn": [exports for _, _, exports in rows],
+    }
+
+
+def partner_group_mix(con: duckdb.DuckDBPyConnection, code: str, year: int) -> dict:
+    """A country's ATP imports and exports ($bn) per ATP group in `year` (groups in code order
+    01-10; a group without rows is 0)."""
+    groups = con.execute(
+        "SELECT hitech_code, category_name FROM marts.dim_atp_category ORDER BY hitech_code"
+    ).fetchall()
+    cells = {
+        group: (imports, exports)
+        for group, imports, exports in con.execute(
+            "SELECT hitech_code, coalesce(imports_usd, 0) / 1e9, coalesce(exports_usd, 0) / 1e9 "
+            "FROM marts.fct_atp_partner_category_year WHERE partner_code = ? AND year = ?",
+            [code, year],
+        ).fetchall()
+    }
+    return {
+        "year": year,
+        "groups": [{"code": group, "name": name} for group, name in groups],
+        "imports_bn": [cells.get(group, (0.0, 0.0))[0] for group, _ in groups],
+        "exports_bn": [cells.get(group, (0.0, 0.0))[1] for group, _ in groups],
+    }
