@@ -17,12 +17,18 @@ import duckdb
 from analyst.formats import (
     SOURCE,
     Table,
-    bn,
+    Unit,
+    display_name,
+    is_census,
+    money,
+    money_unit,
     one_line,
     pct,
     period_and_basis,
+    plural,
     render_tables,
-    title_name,
+    source_line,
+    sql_display,
 )
 from analyst.queries import (
     AnalystError,
@@ -40,6 +46,7 @@ from analyst.queries import (
     publication,
     require_year,
     run_query,
+    source_of,
 )
 from analyst.report_data import TopPartners, top_partners
 from ingest.settings import Settings
@@ -65,64 +72,74 @@ def run(args: argparse.Namespace, settings: Settings) -> str:
 def report(args: argparse.Namespace, settings: Settings) -> str:
     with open_published(settings.published) as con:
         data = top_partners(con, args.year, args.flow, args.top)
-    return render_report(data, args.format)
+        source = source_of(con)
+    return render_report(data, args.format, source)
 
 
 def report_title(data: TopPartners) -> str:
     year, months = data.year, data.months_covered
     period, basis = period_and_basis(year, months)
-    noun = (
-        "sources of U.S. ATP imports"
-        if data.flow == "imports"
-        else "destinations of U.S. ATP exports"
-    )
-    return f"Top {len(data.partners)} {noun}, {year}{period} ({basis}; balance = exports - imports)"
+    noun = "source" if data.flow == "imports" else "destination"
+    top = plural(len(data.partners), noun)
+    flow = "of U.S. ATP imports" if data.flow == "imports" else "of U.S. ATP exports"
+    return f"Top {top} {flow}, {year}{period} ({basis}; balance = exports - imports)"
 
 
-def report_table(data: TopPartners) -> Table:
-    """The table: ranked partners, then the U.S. total line."""
+def report_table(data: TopPartners, source: str = SOURCE) -> Table:
+    """The table: ranked partners, then the U.S. total line (names in display form)."""
     f = data.flow
-    rows = [[row[c] for c in data.columns] for row in (*data.partners, data.us_total)]
+    everyone = [_displayed(row) for row in (*data.partners, data.us_total)]
+    rows = [[row[c] for c in data.columns] for row in everyone]
+    money_columns = (f"atp_{f}_usd", f"atp_{f}_change_usd", "atp_balance_usd")
+    unit = money_unit(row[c] for row in everyone for c in money_columns)
     display = [
         [
             str(row["rank"]) if row["rank"] is not None else "",
-            f"{title_name(row['partner_name'])} ({row['partner_code']})"
+            f"{row['partner_name']} ({row['partner_code']})"
             if row["rank"] is not None
             else row["partner_name"],
-            bn(row[f"atp_{f}_usd"]),
-            bn(row[f"atp_{f}_change_usd"], sign=True),
+            money(row[f"atp_{f}_usd"], unit),
+            money(row[f"atp_{f}_change_usd"], unit, sign=True),
             pct(row[f"atp_{f}_yoy_pct"]),
             pct(row[f"atp_{f}_share_pct"], sign=False),
-            bn(row["atp_balance_usd"], sign=True),
+            money(row["atp_balance_usd"], unit, sign=True),
         ]
-        for row in (*data.partners, data.us_total)
+        for row in everyone
     ]
+    headers = ["Rank", "Partner", f"ATP {unit.label}", f"Change {unit.label}", "YoY %"]
+    headers += ["Share %", f"Balance {unit.label}"]
     return Table(
         columns=["year", "months_covered", *data.columns],
         rows=[[data.year, data.months_covered, *row] for row in rows],
         title=report_title(data),
-        headers=["Rank", "Partner", "ATP $bn", "Change $bn", "YoY %", "Share %", "Balance $bn"],
+        headers=headers,
         display=display,
         left={1},
         total_rows=1,
-        notes=[SOURCE],
+        notes=[source],
     )
 
 
-def render_report(data: TopPartners, fmt: str = "table") -> str:
+def render_report(data: TopPartners, fmt: str = "table", source: str = SOURCE) -> str:
     """table (aligned text), markdown, csv (one row per partner, then the U.S. total with
-    partner_code TOTAL and no rank) or json."""
-    table = report_table(data)
+    partner_code TOTAL and no rank) or json; `source` is the copy's source line (the notes of
+    the table, markdown; the json "source"; csv is data only)."""
+    table = report_table(data, source)
     document = {
         "title": table.title,
         "year": data.year,
         "flow": data.flow,
         "months_covered": data.months_covered,
-        "partners": data.partners,
-        "us_total": data.us_total,
-        "source": SOURCE,
+        "partners": [_displayed(row) for row in data.partners],
+        "us_total": _displayed(data.us_total),
+        "source": source,
     }
     return render_tables([table], fmt, document)
+
+
+def _displayed(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with its partner_name in display form (the code beside it is unchanged)."""
+    return {**row, "partner_name": display_name(row["partner_name"])}
 
 
 # -- atp partner ------------------------------------------------------------------------------
@@ -134,16 +151,17 @@ def partner(args: argparse.Namespace, settings: Settings) -> str:
         years = partner_years(con, found)
         mix = partner_category_mix(con, found)
         published = publication(con)
+    source = source_line(published)
     tables = [
         _partner_years_table(found, years),
         _partner_mix_table(found, mix),
         _partner_goods_table(years),
     ]
-    tables[-1].notes.append(SOURCE)
+    tables[-1].notes.append(source)
     document = {
         "partner": {
             "partner_code": found.code,
-            "partner_name": found.name,
+            "partner_name": display_name(found.name),
             "partner_kind": found.kind,
             "region": found.region,
             "first_year": found.first_year,
@@ -152,7 +170,7 @@ def partner(args: argparse.Namespace, settings: Settings) -> str:
         "data_through": published.get("newest_month"),
         "years": years,
         "category_mix": {"year": mix.year, "categories": mix.rows},
-        "source": SOURCE,
+        "source": source,
     }
     heading = _partner_heading(found, published)
     if args.format == "json":
@@ -170,11 +188,12 @@ def _partner_heading(found: Partner, published: dict[str, Any]) -> str:
 
 def _partner_years_table(found: Partner, years: list[dict[str, Any]]) -> Table:
     ranked = found.kind == "country"
-    headers = ["Year", "Months", "Imports $bn", "YoY %", "Share %"]
+    unit = _unit(years, "atp_imports_usd", "atp_exports_usd", "atp_balance_usd")
+    headers = ["Year", "Months", f"Imports {unit.label}", "YoY %", "Share %"]
     headers += ["Rank"] if ranked else []
-    headers += ["Exports $bn", "YoY %", "Share %"]
+    headers += [f"Exports {unit.label}", "YoY %", "Share %"]
     headers += ["Rank"] if ranked else []
-    headers += ["Balance $bn"]
+    headers += [f"Balance {unit.label}"]
     display = []
     for y in years:
         if not y["has_trade"]:
@@ -182,13 +201,13 @@ def _partner_years_table(found: Partner, years: list[dict[str, Any]]) -> Table:
                 [str(y["year"]), str(y["months_covered"])] + [NO_TRADE] * (len(headers) - 2)
             )
             continue
-        row = [str(y["year"]), str(y["months_covered"]), bn(y["atp_imports_usd"])]
+        row = [str(y["year"]), str(y["months_covered"]), money(y["atp_imports_usd"], unit)]
         row += [pct(y["atp_imports_yoy_pct"]), pct(y["atp_imports_share_pct"], sign=False)]
         row += [str(y["atp_imports_rank"])] if ranked else []
-        row += [bn(y["atp_exports_usd"]), pct(y["atp_exports_yoy_pct"])]
+        row += [money(y["atp_exports_usd"], unit), pct(y["atp_exports_yoy_pct"])]
         row += [pct(y["atp_exports_share_pct"], sign=False)]
         row += [str(y["atp_exports_rank"])] if ranked else []
-        row += [bn(y["atp_balance_usd"], sign=True)]
+        row += [money(y["atp_balance_usd"], unit, sign=True)]
         display.append(row)
     notes = []
     if any(not y["has_trade"] for y in years):
@@ -211,17 +230,19 @@ def _partner_years_table(found: Partner, years: list[dict[str, Any]]) -> Table:
 
 
 def _partner_mix_table(found: Partner, mix: CategoryMix) -> Table:
-    headers = ["Code", "ATP group", "Imports $bn", "% of ATP imports", "Exports $bn"]
-    headers += ["% of ATP exports", "Balance $bn", "U.S. group share %"]
+    unit = _unit(mix.rows, "imports_usd", "exports_usd", "balance_usd")
+    headers = ["Code", "ATP group", f"Imports {unit.label}", "% of ATP imports"]
+    headers += [f"Exports {unit.label}", "% of ATP exports", f"Balance {unit.label}"]
+    headers += ["U.S. group share %"]
     display = [
         [
             r["hitech_code"],
             r["category_name"],
-            bn(r["imports_usd"]),
+            money(r["imports_usd"], unit),
             pct(r["share_of_partner_atp_imports_pct"], sign=False),
-            bn(r["exports_usd"]),
+            money(r["exports_usd"], unit),
             pct(r["share_of_partner_atp_exports_pct"], sign=False),
-            bn(r["balance_usd"], sign=True),
+            money(r["balance_usd"], unit, sign=True),
             pct(r["share_of_us_category_imports_pct"], sign=False),
         ]
         for r in mix.rows
@@ -239,8 +260,9 @@ def _partner_mix_table(found: Partner, mix: CategoryMix) -> Table:
 
 
 def _partner_goods_table(years: list[dict[str, Any]]) -> Table:
-    headers = ["Year", "Months", "Imports $bn", "Exports $bn", "Trade $bn", "Balance $bn"]
-    headers += ["Trade YoY %", "ATP % of imports"]
+    unit = _unit(years, "goods_imports_usd", "goods_exports_usd", "goods_trade_usd")
+    headers = ["Year", "Months", f"Imports {unit.label}", f"Exports {unit.label}"]
+    headers += [f"Trade {unit.label}", f"Balance {unit.label}", "Trade YoY %", "ATP % of imports"]
     display = []
     for y in years:
         if not y["has_trade"]:
@@ -250,10 +272,10 @@ def _partner_goods_table(years: list[dict[str, Any]]) -> Table:
             [
                 str(y["year"]),
                 str(y["months_covered"]),
-                bn(y["goods_imports_usd"]),
-                bn(y["goods_exports_usd"]),
-                bn(y["goods_trade_usd"]),
-                bn(y["goods_balance_usd"], sign=True),
+                money(y["goods_imports_usd"], unit),
+                money(y["goods_exports_usd"], unit),
+                money(y["goods_trade_usd"], unit),
+                money(y["goods_balance_usd"], unit, sign=True),
                 pct(y["goods_trade_yoy_pct"]),
                 pct(y["atp_share_of_goods_imports_pct"], sign=False),
             ]
@@ -268,6 +290,11 @@ def _partner_goods_table(years: list[dict[str, Any]]) -> Table:
     )
 
 
+def _unit(rows: list[dict[str, Any]], *columns: str) -> Unit:
+    """The dollar unit of a table: $ bn, or $ mn when its largest value is under a billion."""
+    return money_unit(row[c] for row in rows for c in columns)
+
+
 # -- atp category -----------------------------------------------------------------------------
 
 
@@ -277,7 +304,8 @@ def category(args: argparse.Namespace, settings: Settings) -> str:
         group = find_category(con, args.category)
         months = require_year(con, args.year)
         rows = category_partners(con, group, args.year, flow, args.top)
-    table = _category_table(group, args.year, months, flow, rows)
+        source = source_of(con)
+    table = _category_table(group, args.year, months, flow, rows, source)
     document = {
         "title": table.title,
         "year": args.year,
@@ -286,7 +314,7 @@ def category(args: argparse.Namespace, settings: Settings) -> str:
         "hitech_code": group.code,
         "category_name": group.name,
         "partners": table.records(),
-        "source": SOURCE,
+        "source": source,
     }
     for record in document["partners"]:
         del record["year"], record["months_covered"], record["hitech_code"]
@@ -295,13 +323,20 @@ def category(args: argparse.Namespace, settings: Settings) -> str:
 
 
 def _category_table(
-    group: Category, year: int, months: int, flow: str, rows: list[dict[str, Any]]
+    group: Category,
+    year: int,
+    months: int,
+    flow: str,
+    rows: list[dict[str, Any]],
+    source: str = SOURCE,
 ) -> Table:
     columns = ["rank", "partner_code", "partner_name", f"{flow}_usd", f"{flow}_change_usd"]
     columns += [f"{flow}_yoy_pct", f"share_of_us_category_{flow}_pct"]
     columns += [f"share_of_partner_atp_{flow}_pct", "balance_usd"]
+    rows = [_displayed(r) for r in rows]
+    unit = _unit(rows, f"{flow}_usd", f"{flow}_change_usd", "balance_usd")
     period, basis = period_and_basis(year, months)
-    noun = "sources of U.S." if flow == "imports" else "destinations of U.S."
+    noun = plural(len(rows), "source" if flow == "imports" else "destination")
     shown = sum(r[f"share_of_us_category_{flow}_pct"] or 0 for r in rows)
     held = (
         f"The partner shown holds {shown:.1f}%"
@@ -312,25 +347,25 @@ def _category_table(
         f"Share % = the partner's share of U.S. {group.name} {flow}; % of partner ATP = the "
         f"group's share of the partner's ATP {flow}.",
         f"{held} of U.S. {group.name} {flow}.",
-        SOURCE,
+        source,
     ]
     return Table(
         columns=["year", "months_covered", "hitech_code", "category_name", *columns],
         rows=[[year, months, group.code, group.name, *(r[c] for c in columns)] for r in rows],
-        title=f"Top {len(rows)} {noun} {group.label} {flow}, {year}{period} "
+        title=f"Top {noun} of U.S. {group.label} {flow}, {year}{period} "
         f"({basis}; balance = exports - imports)",
-        headers=["Rank", "Partner", f"{flow.capitalize()} $bn", "Change $bn", "YoY %"]
-        + ["Share %", "% of partner ATP", "Balance $bn"],
+        headers=["Rank", "Partner", f"{flow.capitalize()} {unit.label}", f"Change {unit.label}"]
+        + ["YoY %", "Share %", "% of partner ATP", f"Balance {unit.label}"],
         display=[
             [
                 str(r["rank"]),
-                f"{title_name(r['partner_name'])} ({r['partner_code']})",
-                bn(r[f"{flow}_usd"]),
-                bn(r[f"{flow}_change_usd"], sign=True),
+                f"{r['partner_name']} ({r['partner_code']})",
+                money(r[f"{flow}_usd"], unit),
+                money(r[f"{flow}_change_usd"], unit, sign=True),
                 pct(r[f"{flow}_yoy_pct"]),
                 pct(r[f"share_of_us_category_{flow}_pct"], sign=False),
                 pct(r[f"share_of_partner_atp_{flow}_pct"], sign=False),
-                bn(r["balance_usd"], sign=True),
+                money(r["balance_usd"], unit, sign=True),
             ]
             for r in rows
         ],
@@ -348,21 +383,32 @@ def sql(args: argparse.Namespace, settings: Settings) -> str:
     if query == "-":
         query = sys.stdin.read()
     with open_published(settings.published) as con:
+        published = publication(con)
         result = run_query(con, query)
     table = Table(result.columns, result.rows)
     if args.format == "json":
         return render_tables([table], "json", table.records())
+    if args.format == "csv":
+        return render_tables([table], "csv")
+    # For people: numbers readable (csv and json keep DuckDB's exact values); data that is not
+    # the Census Bureau's says so under the rows.
+    table.display = sql_display(table, align=args.format == "table")
     if args.format == "table":
-        count = len(result.rows)
-        table.notes.append(f"({count} row{'s' if count != 1 else ''})")
+        table.notes.append(f"({plural(len(result.rows), 'row')})")
+    if not is_census(published):
+        table.notes.append(source_line(published))
     return render_tables([table], args.format)
 
 
 # -- atp export ---------------------------------------------------------------------------------
 
 
+# `atp export` without --out: relative to the directory the command runs in.
+EXPORT_DIR = Path("data") / "export"
+
+
 def export(args: argparse.Namespace, settings: Settings) -> str:
-    out = Path(args.out).expanduser().resolve()
+    out = Path(args.out or EXPORT_DIR).expanduser().resolve()
     with open_published(settings.published) as con:
         published = publication(con)
         tables = export_marts(con, out, args.format)
@@ -372,9 +418,14 @@ def export(args: argparse.Namespace, settings: Settings) -> str:
         export_readme(tables, descriptions, settings.published, published, args.format),
         encoding="utf-8",
     )
-    lines = [f"Exported {len(tables)} mart tables ({args.format}) to {out}:"]
-    lines += [f"  {t.path.name}: {t.rows:,} rows, {len(t.columns)} columns" for t in tables]
+    lines = [f"Exported {plural(len(tables), 'mart table')} ({args.format}) to {out}:"]
+    lines += [
+        f"  {t.path.name}: {plural(t.rows, 'row')}, {plural(len(t.columns), 'column')}"
+        for t in tables
+    ]
     lines.append(f"  {readme.name}: the tables and their columns")
+    if not is_census(published):
+        lines.append(source_line(published))
     return "\n".join(lines)
 
 
@@ -391,13 +442,13 @@ def export_readme(tables, descriptions, source: Path, published: dict[str, Any],
         + (f" ({', '.join(about_copy)})." if about_copy else "."),
         "",
         f"One {fmt} file per table of schema `marts`. Money is in whole U.S. dollars, percentages "
-        f"are in percent (35.2, not 0.352). {SOURCE}",
+        f"are in percent (35.2, not 0.352). {source_line(published)}",
         "",
         f"Column descriptions: {descriptions.source}.",
     ]
     for table in tables:
         lines += ["", f"## {table.name}", ""]
-        lines += [f"File `{table.path.name}`: {table.rows:,} rows."]
+        lines += [f"File `{table.path.name}`: {plural(table.rows, 'row')}."]
         about = descriptions.models.get(table.name)
         if about:
             lines += ["", about]

@@ -13,16 +13,50 @@ import io
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 MISSING = "n/a"
 
-# Every table and chart says where its numbers come from.
+# Every table and chart says where its numbers come from: `source_line(publication)` picks the
+# line for a published copy; SOURCE is the Census one.
 SOURCE = "Source: U.S. Census Bureau, International Trade API, advanced technology products."
+DEMO_SOURCE = "Demo data, not from the Census Bureau (made up by `make demo` to try the tools)."
+CENSUS_API_HOST = "api.census.gov"
+
+
+def source_line(publication: Mapping[str, Any] | None = None) -> str:
+    """Where a published copy's numbers come from, from its `main.publication` row: demo data,
+    an API other than the Census Bureau's (named by its host), or the Census Bureau. A copy
+    published before `source_api` and `demo` were recorded (or no row at all) counts as Census."""
+    publication = publication or {}
+    if publication.get("demo"):
+        return DEMO_SOURCE
+    api = (publication.get("source_api") or "").strip()
+    if not api:
+        return SOURCE
+    try:
+        parsed = urlsplit(api if "//" in api else f"//{api}")
+        host = parsed.hostname
+    except ValueError:
+        host = None
+    if host and host.lower() == CENSUS_API_HOST:
+        return SOURCE
+    return f"Source: API at {host or api}, not the Census Bureau (advanced technology products)."
+
+
+def is_census(publication: Mapping[str, Any] | None = None) -> bool:
+    """True when the copy's numbers come from the Census Bureau's API (see `source_line`)."""
+    return source_line(publication) == SOURCE
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """'1 source', '3 sources' ('1 country', '2 countries' with nouns='countries')."""
+    return f"{count:,} {noun if count == 1 else (nouns or noun + 's')}"
 
 
 def period_and_basis(year: int, months: int) -> tuple[str, str]:
@@ -186,36 +220,148 @@ def json_value(value: Any) -> Any:
     return str(value)
 
 
-def bn(value: float | None, sign: bool = False) -> str:
-    """Dollars as billions with two decimals: 120,000,000,000 -> '120.00' (or '+120.00')."""
+def fixed(value: float | None, decimals: int, sign: bool = False) -> str:
+    """A number with `decimals` decimals and thousands separators; a non-zero value that would
+    round to 0 gets as many more decimals as it takes to show its first digit (0.004, never 0.00,
+    -0.00 or +0.00). Zero itself is '0.00', without a sign."""
     if value is None:
         return MISSING
-    return f"{value / 1e9:+,.2f}" if sign else f"{value / 1e9:,.2f}"
+    if not math.isfinite(value):
+        return str(value)
+    if value == 0:
+        return f"{0:.{decimals}f}"
+    while round(abs(value), decimals) == 0 and decimals < 15:
+        decimals += 1
+    return f"{value:+,.{decimals}f}" if sign else f"{value:,.{decimals}f}"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """How a table shows dollars: $ bn, or $ mn when its largest value is under a billion."""
+
+    divisor: float
+    label: str  # for headers: "$bn", "$mn"
+    words: str  # for sentences: "$ billions"
+
+
+BILLIONS = Unit(1e9, "$bn", "$ billions")
+MILLIONS = Unit(1e6, "$mn", "$ millions")
+
+
+def money_unit(values: Iterable[float | None]) -> Unit:
+    """The unit for a table's dollar values: billions, or millions when the largest (absolute)
+    value is under one billion, so that small partners do not read as 0.00."""
+    largest = max((abs(v) for v in values if v is not None), default=0)
+    return BILLIONS if largest >= 1e9 or largest == 0 else MILLIONS
+
+
+def money(value: float | None, unit: Unit = BILLIONS, sign: bool = False) -> str:
+    """Dollars in `unit` with two decimals (more for a small non-zero value, see `fixed`)."""
+    return MISSING if value is None else fixed(value / unit.divisor, 2, sign)
+
+
+def bn(value: float | None, sign: bool = False) -> str:
+    """Dollars as billions with two decimals: 120,000,000,000 -> '120.00' (or '+120.00');
+    4,000,000 -> '0.004', not '0.00'."""
+    return money(value, BILLIONS, sign)
 
 
 def pct(value: float | None, sign: bool = True) -> str:
-    """A percentage with one decimal: 25.0 -> '+25.0' (or '25.0')."""
-    if value is None:
-        return MISSING
-    return f"{value:+.1f}" if sign else f"{value:.1f}"
+    """A percentage with one decimal: 25.0 -> '+25.0' (or '25.0'); 0.04 -> '+0.04'; 0 -> '0.0'."""
+    return fixed(value, 1, sign)
 
 
-_SMALL_WORDS = frozenset({"and", "of", "the", "da", "de", "du", "la", "le"})
+def sql_display(table: Table, align: bool = True) -> list[list[str]]:
+    """Display strings of an `atp sql` result for people: integers with thousands separators
+    (not in a column named year or ..._year), doubles rounded to 4 significant digits, never in
+    scientific notation, and (align=True) padded so that a column's decimal points line up."""
+    cells = [[text_value(v) for v in row] for row in table.rows]
+    for j, name in enumerate(table.columns):
+        separators = not re.search(r"(^|_)year$", name, re.I)
+        texts = []
+        for i, row in enumerate(table.rows):
+            value = row[j]
+            if _is_number(value):
+                cells[i][j] = _sql_number(value, separators)
+                texts.append(i)
+        if not align or not texts:
+            continue
+        fractions = {i: cells[i][j].partition(".")[2] for i in texts if _numeric(cells[i][j])}
+        width = max((len(f) for f in fractions.values()), default=0)
+        if width:
+            for i, fraction in fractions.items():
+                dot = "." in cells[i][j]
+                cells[i][j] += " " * (width - len(fraction) + (0 if dot else 1))
+    return cells
 
 
-def title_name(name: str) -> str:
-    """Census names are upper case: MEXICO -> Mexico, KOREA, SOUTH -> Korea, South,
-    GUINEA-BISSAU -> Guinea-Bissau, BOSNIA AND HERZEGOVINA -> Bosnia and Herzegovina; a name in
-    mixed case is kept as it is."""
+def _sql_number(value: int | float | Decimal, separators: bool) -> str:
+    if isinstance(value, int):
+        return f"{value:,}" if separators else str(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return str(value)
+        return f"{value:,f}" if separators else f"{value:f}"
+    if not math.isfinite(value):
+        return str(value)
+    if value == 0:
+        return "0"
+    exponent = math.floor(math.log10(abs(value)))
+    decimals = max(0, 3 - exponent)
+    text = f"{value:,.{decimals}f}" if separators else f"{value:.{decimals}f}"
+    return "0" if text.strip("-0.,") == "" else text
+
+
+def _numeric(text: str) -> bool:
+    return bool(re.fullmatch(r"[-+]?[\d,]+(\.\d*)?", text))
+
+
+# Words kept in capitals, and words kept in lower case inside a name.
+ACRONYMS = frozenset(
+    {
+        "ALADI", "ANCOM", "APEC", "ASEAN", "CACM", "CAFTA", "CARICOM", "CIS", "DR", "EFTA", "EU",
+        "LAFTA", "NAFTA", "NATO", "OECD", "OPEC", "SACU", "UAE", "UK", "US", "USA", "USMCA",
+        "USSR",
+    }
+)  # fmt: skip
+_SMALL_WORDS = frozenset({"and", "of", "the", "da", "de", "du", "la", "le", "by", "et", "y"})
+
+
+def display_name(name: str | None) -> str:
+    """The one display form of a Census partner name, for tables, the HTML report, CSV, JSON
+    and markdown. Census names are upper case: MEXICO -> Mexico, KOREA, SOUTH -> Korea, South,
+    GUINEA-BISSAU -> Guinea-Bissau, BOSNIA AND HERZEGOVINA -> Bosnia and Herzegovina, USMCA
+    (NAFTA) and CAFTA-DR keep their acronyms, COTE D'IVOIRE -> Cote d'Ivoire, HEARD AND MCDONALD
+    ISLANDS -> Heard and McDonald Islands. A name in mixed case is kept as it is."""
+    if name is None:
+        return ""
     if not name.isupper():
         return name
-    # Split keeping the separators (", ", "-", " ("), capitalise each word; small words stay
-    # lower case unless they start the name or follow a comma ("BAHAMAS, THE" -> "Bahamas, The").
+    # Split keeping the separators (", ", "-", " (", "'"): acronyms stay upper case; small words
+    # stay lower case unless they start the name or follow a comma ("BAHAMAS, THE" -> "Bahamas,
+    # The"); an elided d' or l' is lower case and the word after it capitalised.
     words = re.split(r"(\W+)", name.lower())
-    return "".join(
-        w[:1].upper() + w[1:] if i == 0 or w not in _SMALL_WORDS or "," in words[i - 1] else w
-        for i, w in enumerate(words)
-    )
+    out = []
+    for i, word in enumerate(words):
+        before = words[i - 1] if i else ""
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if word.upper() in ACRONYMS:
+            out.append(word.upper())
+        elif i and after == "'" and word in ("d", "l"):
+            out.append(word)
+        elif before == "'" and word == "s":  # a possessive: PEOPLE'S
+            out.append(word)
+        elif i and word in _SMALL_WORDS and "," not in before:
+            out.append(word)
+        elif word.startswith("mc") and len(word) > 2:
+            out.append("Mc" + word[2:].capitalize())
+        else:
+            out.append(word[:1].upper() + word[1:])
+    return "".join(out)
+
+
+# The name it had before `display_name`; one function.
+title_name = display_name
 
 
 def one_line(message: object) -> str:

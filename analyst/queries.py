@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from analyst.formats import one_line, title_name
+from analyst.formats import display_name, one_line, plural, source_line
 from ingest.errors import AtpError
 from ingest.files import atomic_path
 from ingest.warehouse import MARTS, connect, mart_tables, sql_string, table_exists
@@ -72,7 +72,7 @@ def require_year(con: duckdb.DuckDBPyConnection, year: int) -> int:
     if years and year > max(years):
         raise AnalystError(
             f"{year} has no data yet: {path} runs through {max(years)} "
-            f"({years[max(years)]} month(s) of it)."
+            f"({plural(years[max(years)], 'month')} of it)."
         )
     span = f"{min(years)}-{max(years)}" if years else "none"
     raise AnalystError(
@@ -82,13 +82,20 @@ def require_year(con: duckdb.DuckDBPyConnection, year: int) -> int:
 
 
 def publication(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """When the copy was published and the newest month it holds (empty if not recorded)."""
+    """The copy's `main.publication` row: when it was published (published_at), the newest month
+    it holds (newest_month) and, in copies published since they were recorded, the API it came
+    from (source_api) and whether it is demo data (demo). Empty if not recorded."""
     # Checked first, not caught: for a missing table DuckDB would look for a Python variable of
     # that name (a replacement scan) and find this function.
     if not table_exists(con, "main.publication"):
         return {}
-    found = records(con.execute("SELECT published_at, newest_month FROM main.publication"))
+    found = records(con.execute("SELECT * FROM main.publication"))
     return found[0] if found else {}
+
+
+def source_of(con: duckdb.DuckDBPyConnection) -> str:
+    """The source line for the copy open on `con` (see `analyst.formats.source_line`)."""
+    return source_line(publication(con))
 
 
 # -- partners ---------------------------------------------------------------------------------
@@ -105,15 +112,70 @@ class Partner:
 
     @property
     def label(self) -> str:
-        return f"{title_name(self.name)} ({self.code})"
+        return f"{display_name(self.name)} ({self.code})"
+
+
+# Everyday names -> the Census names they stand for (normalized as `_norm` does; the first name
+# the published copy holds wins, so a name Census changes can list both spellings).
+PARTNER_ALIASES: dict[str, tuple[str, ...]] = {
+    "south korea": ("KOREA, SOUTH",),
+    "republic of korea": ("KOREA, SOUTH",),
+    "rok": ("KOREA, SOUTH",),
+    "north korea": ("KOREA, NORTH",),
+    "dprk": ("KOREA, NORTH",),
+    "uk": ("UNITED KINGDOM",),
+    "britain": ("UNITED KINGDOM",),
+    "great britain": ("UNITED KINGDOM",),
+    "england": ("UNITED KINGDOM",),
+    "uae": ("UNITED ARAB EMIRATES",),
+    "emirates": ("UNITED ARAB EMIRATES",),
+    "czechia": ("CZECH REPUBLIC", "CZECHIA"),
+    "czech republic": ("CZECH REPUBLIC", "CZECHIA"),
+    "vietnam": ("VIETNAM",),
+    "viet nam": ("VIETNAM",),
+    "taiwan": ("TAIWAN",),
+    "republic of china": ("TAIWAN",),
+    "russia": ("RUSSIA",),
+    "russian federation": ("RUSSIA",),
+    "prc": ("CHINA",),
+    "mainland china": ("CHINA",),
+    "peoples republic of china": ("CHINA",),
+    "holland": ("NETHERLANDS",),
+    "the netherlands": ("NETHERLANDS",),
+    "turkiye": ("TURKEY",),
+    "myanmar": ("BURMA",),
+    "ivory coast": ("COTE D'IVOIRE",),
+    "cape verde": ("CABO VERDE", "CAPE VERDE"),
+    "east timor": ("TIMOR-LESTE",),
+    "eswatini": ("ESWATINI", "SWAZILAND"),
+    "swaziland": ("ESWATINI", "SWAZILAND"),
+    "macao": ("MACAU",),
+    "dr congo": ("CONGO (KINSHASA)",),
+    "drc": ("CONGO (KINSHASA)",),
+    "congo brazzaville": ("CONGO (BRAZZAVILLE)",),
+    "vatican": ("HOLY SEE (VATICAN CITY)",),
+    "eu": ("EUROPEAN UNION",),
+    "nafta": ("USMCA (NAFTA)",),
+    "usmca": ("USMCA (NAFTA)",),
+}
+# Names of the United States itself: the reporter, not a partner.
+US_NAMES = frozenset(
+    {"us", "usa", "u s", "u s a", "united states", "america", "united states of america"}
+)
 
 
 def find_partner(con: duckdb.DuckDBPyConnection, text: str) -> Partner:
-    """A partner by code (exact) or name (case-insensitive, punctuation ignored; a part of a
-    name when only one partner has it). Countries and groupings; the U.S. total is refused."""
+    """A partner by code (exact) or name (case-insensitive, punctuation ignored, 'saint' = 'st';
+    an everyday name from PARTNER_ALIASES such as 'South Korea' or 'UK'; a part of a name when
+    only one partner has it). Countries and groupings; the U.S. total is refused."""
     query = text.strip()
     if not query:
         raise AnalystError("give a partner code (e.g. 2010) or name (e.g. mexico).")
+    if _norm(query) in US_NAMES:
+        raise AnalystError(
+            f"{query!r} is the reporter: the marts hold U.S. trade with its partners. The U.S. "
+            "total (all partners): `atp report` or marts.fct_us_atp_year."
+        )
     rows = con.execute(
         f"SELECT partner_code, partner_name, partner_kind, region, first_year, last_year "
         f"FROM {MARTS}.dim_partner ORDER BY partner_code"
@@ -126,6 +188,11 @@ def find_partner(con: duckdb.DuckDBPyConnection, text: str) -> Partner:
         exact = [p for p in partners if _norm(p.name) == wanted]
         if len(exact) == 1:
             hit = exact[0]
+    if hit is None and wanted in PARTNER_ALIASES:
+        by_name = {_norm(p.name): p for p in partners}
+        hit = next(
+            (by_name[_norm(n)] for n in PARTNER_ALIASES[wanted] if _norm(n) in by_name), None
+        )
     if hit is not None and hit.kind == "total":
         raise AnalystError(
             f"{query!r} is the U.S. total (all partners), not a partner: see `atp report` or "
@@ -148,6 +215,8 @@ def find_partner(con: duckdb.DuckDBPyConnection, text: str) -> Partner:
     else:
         close = _closest(wanted, {p.label: _norm(p.name) for p in candidates})
     hint = f"closest: {_listing(close)}" if close else "nothing similar"
+    if wanted in PARTNER_ALIASES:
+        hint = f"Census calls it {display_name(PARTNER_ALIASES[wanted][0])}, not in this copy"
     raise AnalystError(
         f"no partner matches {query!r} ({hint}). Codes and names: "
         '`atp sql "SELECT partner_code, partner_name FROM marts.dim_partner ORDER BY 2"`.'
@@ -490,7 +559,8 @@ def check_flow(flow: str) -> None:
 
 
 def _norm(text: str) -> str:
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", text.casefold()).split())
+    words = re.sub(r"[^0-9a-z]+", " ", text.casefold().replace("'", "")).split()
+    return " ".join("st" if w == "saint" else w for w in words)
 
 
 def _closeness(wanted: str, name: str) -> float:

@@ -61,13 +61,19 @@ def test_a_warehouse_without_marts_is_one_line(published, capsys, tmp_path, monk
 
 @pytest.mark.parametrize("name", ["report", "category"])
 def test_an_unloaded_year_is_one_line(published, capsys, name):
-    argv = [a if a != "2025" else "2031" for a in COMMANDS[name]]
+    argv = [a if a != "2025" else "2019" for a in COMMANDS[name]]
     assert main(argv) == 2
     out, err = capsys.readouterr()
     assert out == ""
     assert err == (
-        f"atp {name}: 2031 is not loaded in {published.published} (years loaded: 2024-2026). "
+        f"atp {name}: 2019 is not loaded in {published.published} (years loaded: 2024-2026). "
         "Set ATP_START_YEAR and run `make run` to load it.\n"
+    )
+    # a year after the newest: no data yet, and how far the data runs
+    assert main([a if a != "2025" else "2031" for a in COMMANDS[name]]) == 2
+    assert capsys.readouterr().err == (
+        f"atp {name}: 2031 has no data yet: {published.published} runs through 2026 "
+        "(9 months of it).\n"
     )
 
 

@@ -24,7 +24,7 @@ def test_partner_by_code_as_json(published, capsys):
     doc = json.loads(out)
     assert doc["partner"] == {
         "partner_code": "2010",
-        "partner_name": "MEXICO",
+        "partner_name": "Mexico",  # the display form, beside the code
         "partner_kind": "country",
         "region": "Mexico, Central America and Caribbean",
         "first_year": 2024,
@@ -75,12 +75,13 @@ def test_partner_by_lower_case_name_as_text(published, capsys):
     assert lines[header + 2].split() == (
         "2025 12 120.00 +25.0 30.6 1 52.80 +10.0 27.3 2 -67.20".split()
     )
-    assert lines[header + 3].split() == "2026 9 99.00 +10.0 31.3 1 39.60 +0.0 25.6 2 -59.40".split()
+    # exports flat (4.4 bn a month in both years): a YoY of exactly 0 has no sign
+    assert lines[header + 3].split() == "2026 9 99.00 +10.0 31.3 1 39.60 0.0 25.6 2 -59.40".split()
     assert "ATP group mix, 2025 (latest full year)" in lines
     mix = lines.index("ATP group mix, 2025 (latest full year)")
     assert lines[mix + 2].split()[:5] == ["04", "Information", "&", "Communications", "60.00"]
     assert "Total goods trade (all commodities) by year" in lines
-    assert lines[-1].startswith("Source: U.S. Census Bureau")
+    assert lines[-1].startswith("Source: API at 127.0.0.1, not the Census Bureau")
     # the same partner whatever the case or punctuation of the name
     assert run(capsys, "partner", "MEXICO")[1] == out
     assert run(capsys, "partner", "  Mexico. ")[1] == out

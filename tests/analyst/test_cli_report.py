@@ -33,7 +33,7 @@ def test_table_is_todays_aligned_text(published, capsys):
         "   2  China (5700)                  108.00      -36.00  -25.0     27.5       -79.20\n"
         "----  ---------------------------  -------  ----------  -----  -------  -----------\n"
         "      United States, all partners   392.40      +56.40  +16.8    100.0      -199.20\n"
-        "Source: U.S. Census Bureau, International Trade API, advanced technology products.\n"
+        "Source: API at 127.0.0.1, not the Census Bureau (advanced technology products).\n"
     )
 
 
@@ -64,7 +64,7 @@ def test_csv_has_full_precision_dollars_and_percent(published, capsys):
     ]
     mexico, vietnam, total = rows[0], rows[3], rows[-1]
     assert (mexico["year"], mexico["months_covered"], mexico["rank"]) == ("2025", "12", "1")
-    assert mexico["partner_name"] == "MEXICO"
+    assert mexico["partner_name"] == "Mexico"  # display form, beside the code
     assert int(mexico["atp_imports_usd"]) == 120 * B
     assert int(mexico["atp_imports_change_usd"]) == 24 * B
     assert float(mexico["atp_imports_yoy_pct"]) == pytest.approx(25.0)
@@ -108,7 +108,7 @@ def test_json_document(published, capsys):
     assert doc["partners"][0] == {
         "rank": 1,
         "partner_code": "2010",
-        "partner_name": "MEXICO",
+        "partner_name": "Mexico",
         "atp_imports_usd": 120 * B,
         "atp_imports_change_usd": 24 * B,
         "atp_imports_yoy_pct": pytest.approx(25.0),
@@ -120,6 +120,15 @@ def test_json_document(published, capsys):
     assert isinstance(taiwan["atp_imports_usd"], int)
     assert doc["us_total"]["partner_code"] == "TOTAL" and doc["us_total"]["rank"] is None
     assert doc["us_total"]["atp_imports_usd"] == US_IMPORTS_2025
+    assert doc["source"].startswith("Source: API at 127.0.0.1, not the Census Bureau")
+
+
+def test_one_partner_is_singular(published, capsys):
+    code, out, _ = run(capsys, "report", "--year", "2025", "--top", "1")
+    assert code == 0
+    assert out.startswith("Top 1 source of U.S. ATP imports, 2025 (")
+    code, out, _ = run(capsys, "report", "--year", "2025", "--top", "1", "--flow", "exports")
+    assert out.startswith("Top 1 destination of U.S. ATP exports, 2025 (")
 
 
 def test_markdown_is_a_github_table(published, capsys):
@@ -137,4 +146,4 @@ def test_markdown_is_a_github_table(published, capsys):
         "|  | **United States, all partners** | **392.40** | **+56.40** | **+16.8** | **100.0** "
         "| **-199.20** |",
     ]
-    assert lines[-1].startswith("Source: U.S. Census Bureau")
+    assert lines[-1].startswith("Source: API at 127.0.0.1, not the Census Bureau")

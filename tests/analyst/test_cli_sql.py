@@ -24,15 +24,40 @@ def run(capsys, *argv):
 
 
 def test_select_as_an_aligned_table(published, capsys):
-    # unqualified mart names work (search path: marts, main)
+    # unqualified mart names work (search path: marts, main); integers with thousands
+    # separators, doubles to 4 significant digits, numbers on the right; the fixture is not
+    # Census data (a fake API on 127.0.0.1), which the last line says
     code, out, err = run(capsys, "sql", TOP2)
     assert (code, err) == (0, "")
     assert out.splitlines() == [
         "partner_code  atp_imports_usd  atp_imports_share_pct",
-        f"2010             120000000000  {100 * 120 / 392.4!r:>21}",
-        f"5700             108000000000  {100 * 108 / 392.4!r:>21}",
+        "2010          120,000,000,000                  30.58",
+        "5700          108,000,000,000                  27.52",
         "(2 rows)",
+        "Source: API at 127.0.0.1, not the Census Bureau (advanced technology products).",
     ]
+
+
+def test_numbers_for_people_never_in_scientific_notation(published, capsys):
+    query = (
+        "SELECT year, 0.0000671 AS small, 6.71e-05::DOUBLE AS tiny, 1e20::DOUBLE AS huge, "
+        "-0.0::DOUBLE AS zero, 12345::BIGINT AS n, 2.5::DOUBLE AS x "
+        "FROM fct_us_atp_year WHERE year = 2024 "
+        "UNION ALL SELECT 2025, 1.5, 123.456, 2.0, 1.0, 7, 1234.5678"
+    )
+    code, out, _ = run(capsys, "sql", query)
+    assert code == 0
+    lines = out.splitlines()
+    assert "e-" not in out and "e+" not in out
+    assert lines[0].split() == ["year", "small", "tiny", "huge", "zero", "n", "x"]
+    # decimal points line up in a column; the year has no thousands separator
+    assert lines[1:3] == [
+        "2024  0.0000671    0.00006710  100,000,000,000,000,000,000      0      12,345      2.500",
+        "2025  1.5000000  123.5                                   2.000  1.000       7  1,235",
+    ]
+    # csv and json keep the exact values
+    code, out, _ = run(capsys, "sql", query, "--format", "json")
+    assert json.loads(out)[1]["tiny"] == 123.456 and json.loads(out)[0]["huge"] == 1e20
 
 
 def test_select_as_csv_json_and_markdown(published, capsys):
@@ -65,7 +90,7 @@ def test_select_as_csv_json_and_markdown(published, capsys):
     assert code == 0
     lines = out.splitlines()
     assert lines[:3] == ["| year | atp_imports_yoy_pct |", "| ---: | ---: |", "| 2024 | NULL |"]
-    assert lines[3].startswith("| 2025 | 16.78571428571")
+    assert lines[3] == "| 2025 | 16.79 |"  # for people: 4 significant digits
 
 
 def test_query_from_stdin_and_the_publication_table(published, capsys, monkeypatch):

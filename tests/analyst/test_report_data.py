@@ -21,6 +21,7 @@ from analyst import report_data as rd
 from analyst.formats import title_name
 
 approx = pytest.approx
+B = 1e9
 
 
 @pytest.fixture(scope="module")
@@ -64,34 +65,45 @@ def test_data_through_without_a_publication_record_reads_the_monthly_mart(publis
 
 def test_top_partners_table_2025(con):
     table = rd.top_partners(con, 2025)
-    assert (table["year"], table["months"]) == (2025, 12)
+    assert (table.year, table.flow, table.months_covered) == (2025, "imports", 12)
     rows = [
-        (p["rank"], p["name"], p["imports_bn"], p["change_bn"], p["yoy_pct"], p["balance_bn"])
-        for p in table["partners"]
+        (
+            p["rank"],
+            p["partner_name"],
+            p["atp_imports_usd"] / B,
+            None if p["atp_imports_change_usd"] is None else p["atp_imports_change_usd"] / B,
+            p["atp_imports_yoy_pct"],
+            p["atp_balance_usd"] / B,
+        )
+        for p in table.partners
     ]
     assert rows == [
-        (1, "Mexico", approx(120.0), approx(24.0), approx(25.0), approx(52.8 - 120)),  # 96 -> 120
-        (2, "China", approx(108.0), approx(-36.0), approx(-25.0), approx(28.8 - 108)),  # 144 ->
-        (3, "Taiwan", approx(90.0), approx(30.0), approx(50.0), approx(24.0 - 90)),  # 60 ->
-        (4, "Vietnam", approx(36.0), None, None, approx(6.0 - 36)),  # no 2024 trade: no base
-        (5, "Germany", approx(24.0), approx(0.0), approx(0.0), approx(21.6 - 24)),
-        (6, "Canada", approx(14.4), approx(2.4), approx(20.0), approx(60.0 - 14.4)),  # 12 ->
+        (1, "MEXICO", approx(120.0), approx(24.0), approx(25.0), approx(52.8 - 120)),  # 96 -> 120
+        (2, "CHINA", approx(108.0), approx(-36.0), approx(-25.0), approx(28.8 - 108)),  # 144 ->
+        (3, "TAIWAN", approx(90.0), approx(30.0), approx(50.0), approx(24.0 - 90)),  # 60 ->
+        (4, "VIETNAM", approx(36.0), None, None, approx(6.0 - 36)),  # no 2024 trade: no base
+        (5, "GERMANY", approx(24.0), approx(0.0), approx(0.0), approx(21.6 - 24)),
+        (6, "CANADA", approx(14.4), approx(2.4), approx(20.0), approx(60.0 - 14.4)),  # 12 ->
     ]
-    assert table["partners"][0]["balance_bn"] == approx(-67.2)
     # Shares of the U.S. total, 32.7 x 12 = 392.4 bn.
-    shares = [p["share_pct"] for p in table["partners"]]
+    shares = [p["atp_imports_share_pct"] for p in table.partners]
     assert shares == approx([100 * v / 392.4 for v in (120, 108, 90, 36, 24, 14.4)])
-    assert table["us"] == {
-        "imports_bn": approx(392.4),
-        "change_bn": approx(392.4 - 336.0),  # 2024: 28 x 12
-        "yoy_pct": approx(100 * (392.4 / 336 - 1)),
-        "balance_bn": approx(193.2 - 392.4),  # exports 16.1 x 12
-    }
+    us = table.us_total
+    assert (us["rank"], us["partner_code"], us["partner_name"]) == (
+        None,
+        "TOTAL",
+        "United States, all partners",
+    )
+    assert us["atp_imports_usd"] / B == approx(392.4)
+    assert us["atp_imports_change_usd"] / B == approx(392.4 - 336.0)  # 2024: 28 x 12
+    assert us["atp_imports_yoy_pct"] == approx(100 * (392.4 / 336 - 1))
+    assert us["atp_imports_share_pct"] == 100.0
+    assert us["atp_balance_usd"] / B == approx(193.2 - 392.4)  # exports 16.1 x 12
 
 
 def test_top_n_limits_the_table(con):
     table = rd.top_partners(con, 2025, top=3)
-    assert [p["name"] for p in table["partners"]] == ["Mexico", "China", "Taiwan"]
+    assert [p["partner_code"] for p in table.partners] == ["2010", "5700", "5830"]
 
 
 def test_history_of_the_top_sources_covers_full_years_only(con):
@@ -160,8 +172,8 @@ def test_group_mix_of_the_top_five(con):
 
 def test_balances_with_the_top_sources(con):
     # The balance chart draws the table's partners.
-    partners = rd.top_partners(con, 2025)["partners"]
-    assert [(p["name"], p["balance_bn"]) for p in partners] == [
+    partners = rd.top_partners(con, 2025).partners
+    assert [(title_name(p["partner_name"]), p["atp_balance_usd"] / B) for p in partners] == [
         ("Mexico", approx(-67.2)),  # 4.4 x 12 - 10 x 12
         ("China", approx(-79.2)),  # 28.8 - 108
         ("Taiwan", approx(-66.0)),  # 24 - 90
