@@ -15,21 +15,29 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
-# A fixed palette (distinct in hue and lightness), so a partner keeps its colour across charts.
+from analyst.formats import fixed
+
+# A fixed palette (distinct in hue and lightness). In the report a colour means one thing on the
+# page: the first six are the partners a chart singles out (a partner keeps its colour across
+# charts), NEUTRAL the partners it does not, NEGATIVE and POSITIVE a deficit and a surplus, the
+# year-to-date pair and the group-mix ramp below are used nowhere else.
 PALETTE = (
-    "#1f5fa8",
     "#e0782b",
-    "#2e9e6a",
-    "#c23b3b",
     "#7b5ea7",
-    "#8c6239",
+    "#2e9e6a",
     "#d45fa0",
-    "#5f6b7a",
     "#a8a829",
+    "#8c6239",
     "#1fa3b8",
+    "#5f6b7a",
+    "#c23b3b",
+    "#1f5fa8",
 )
-NEUTRAL = "#c4c9d0"  # "rest of world" and other catch-alls
+PARTNER_COLORS = PALETTE[:6]
+NEUTRAL = "#c4c9d0"  # "rest of world", the partners a chart does not single out
 NEGATIVE, POSITIVE = "#c23b3b", "#1f5fa8"
+PERIOD_COLORS = ("#9fd3cd", "#17756e")  # the year before (light), the year to date (strong)
+RAMP = ("#f1f4f9", "#2d3e63")  # shares in the group-mix grid: 0% light, 100% dark
 INK, MUTED, GRID = "#1d2330", "#5b6472", "#e3e6ea"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 WIDTH = 880
@@ -39,7 +47,8 @@ Fmt = Callable[[float], str]
 
 
 def one_decimal(value: float) -> str:
-    return f"{value:,.1f}"
+    """One decimal, more for a small non-zero value (never 0.0 for it)."""
+    return fixed(value, 1)
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,155 @@ def line_chart(
             f"{''.join(points)}</g>"
         )
     return layout.svg(parts)
+
+
+def highlight_line_chart(
+    frame: Frame,
+    x_labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None]]],
+    colors: dict[str, str],
+    *,
+    fmt: Fmt = one_decimal,
+) -> str:
+    """Lines over categorical x (e.g. years) where only the series named in `colors` stand out:
+    those are drawn in their colour, with markers, on top, and labelled by name and last value
+    at their right end (labels moved apart so they never overlap); the others are thin NEUTRAL
+    lines (named in their tooltip), so the eye is not asked to match ten colours to a legend."""
+    values = [v for _, vals in series for v in vals if v is not None]
+    ticks, decimals = nice_ticks(0.0, max(values, default=0.0))
+    labelled = [(name, vals) for name, vals in series if name in colors]
+    label_room = max(
+        (
+            _text_width(f"{n} {fmt(max(v for v in vals if v is not None))}", 12)
+            for n, vals in labelled
+            if any(v is not None for v in vals)
+        ),
+        default=0,
+    )
+    layout = _Layout(frame, [], plot_height=300, left=56, right=label_room + 22, bottom=28)
+    scale_y = _scale(ticks[0], ticks[-1], layout.bottom_y, layout.top)
+    xs = _spread(len(x_labels), layout.left, layout.right_x, inset=12)
+    parts = _y_grid(layout, ticks, decimals, scale_y) + _x_labels(layout, xs, x_labels)
+    grey, strong, ends = [], [], []
+    for name, vals in series:
+        color = colors.get(name)
+        d, points, pen_down, last = [], [], False, None
+        single = sum(v is not None for v in vals) == 1  # a lone point needs a marker
+        for x, label, v in zip(xs, x_labels, vals, strict=True):
+            if v is None:
+                pen_down = False
+                continue
+            y = scale_y(v)
+            d.append(f"{'L' if pen_down else 'M'}{x:.1f},{y:.1f}")
+            pen_down, last = True, (x, y, v)
+            if color or single:
+                points.append(
+                    f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" '
+                    f'r="{3.5 if color else 2.5}" fill="{color or NEUTRAL}" stroke="#fff" '
+                    f'stroke-width="1.5"><title>{esc(name)}, {esc(label)}: {fmt(v)}</title>'
+                    "</circle>"
+                )
+        detail = ", ".join(
+            f"{label}: {fmt(v)}" for label, v in zip(x_labels, vals, strict=True) if v is not None
+        )
+        width, stroke = ("2.75", color) if color else ("1.5", NEUTRAL)
+        group = (
+            f'<g class="series" data-name="{esc(name)}">'
+            f'<path class="series-line" data-name="{esc(name)}" d="{" ".join(d)}" fill="none" '
+            f'stroke="{stroke}" stroke-width="{width}" stroke-linejoin="round" '
+            f'stroke-linecap="round"><title>{esc(name)}: {esc(detail)}</title></path>'
+            f"{''.join(points)}</g>"
+        )
+        (strong if color else grey).append(group)
+        if color and last is not None:
+            ends.append((last[1], f"{name} {fmt(last[2])}", color))
+    parts += grey + strong
+    for y, text, color in _spaced(ends, gap=15, low=layout.top + 4, high=layout.bottom_y - 2):
+        parts.append(
+            _text(
+                layout.right_x + 8, y + 4, text, size=12, fill=color, weight="600", css="end-label"
+            )
+        )
+    return layout.svg(parts)
+
+
+def heat_grid(
+    frame: Frame,
+    rows: Sequence[str],
+    columns: Sequence[str],
+    shares: Sequence[Sequence[float]],
+    *,
+    column_notes: Sequence[str] = (),
+    tooltips: Sequence[Sequence[str]] | None = None,
+) -> str:
+    """A table of shares (%): one row per `rows` item, one column per `columns` item, each cell
+    shaded on one light-to-dark RAMP by its share and labelled with it (no legend: the numbers
+    are in the cells). `column_notes` go under the column names (e.g. each column's total)."""
+    label_width = max((_text_width(r, 12.5) for r in rows), default=0) + 14
+    layout = _Layout(frame, [], plot_height=0, left=label_width, right=0, bottom=0)
+    heads = [_wrap(c, (layout.right_x - layout.left) / max(len(columns), 1) - 8) for c in columns]
+    head_lines = max((len(h) for h in heads), default=1) + (1 if column_notes else 0)
+    top = layout.top + 15 * head_lines + 6
+    cell_h = 26
+    layout.bottom_y = top + cell_h * len(rows)
+    layout.height = layout.bottom_y + 14 + 16 * len(frame.footer) + 6
+    width = (layout.right_x - layout.left) / max(len(columns), 1)
+    parts = []
+    for j, lines in enumerate(heads):
+        x = layout.left + (j + 0.5) * width
+        texts = [*lines, *([column_notes[j]] if column_notes else [])]
+        for k, line in enumerate(texts):
+            is_note = column_notes and k == len(texts) - 1
+            parts.append(
+                _text(
+                    x,
+                    layout.top + 11 + 15 * k,
+                    line,
+                    size=12 if is_note else 12.5,
+                    anchor="middle",
+                    fill=MUTED if is_note else INK,
+                    weight=None if is_note else "600",
+                    css="column-note" if is_note else "column",
+                )
+            )
+    for i, row in enumerate(rows):
+        y = top + i * cell_h
+        parts.append(_category_label(layout, y + cell_h / 2, row))
+        for j in range(len(columns)):
+            share = shares[i][j]
+            fill = _ramp(share / 100)
+            x = layout.left + j * width
+            tip = tooltips[i][j] if tooltips else f"{row}, {columns[j]}: {fixed(share, 1)}%"
+            parts.append(
+                f'<rect class="cell" data-row="{esc(row)}" data-column="{esc(columns[j])}" '
+                f'x="{x + 1:.1f}" y="{y + 1:.1f}" width="{width - 2:.1f}" height="{cell_h - 2}" '
+                f'fill="{fill}"><title>{esc(tip)}</title></rect>'
+            )
+            dark = _luminance(fill) < 0.45
+            parts.append(
+                _text(
+                    x + width / 2,
+                    y + cell_h / 2 + 4.5,
+                    share_label(share),
+                    size=12,
+                    anchor="middle",
+                    fill="#fff" if dark else INK,
+                    css="cell-label",
+                )
+            )
+    return layout.svg(parts)
+
+
+def share_label(share: float) -> str:
+    """A share for a cell: '75%', '4.2%', '0.3%' (never 0% for a non-zero share), '–' for none."""
+    if share == 0:
+        return "–"
+    if share >= 9.5:
+        return f"{share:.0f}%"
+    decimals = 1
+    while round(share, decimals) == 0 and decimals < 6:
+        decimals += 1
+    return f"{share:.{decimals}f}%"
 
 
 def stacked_area_chart(
@@ -143,11 +301,15 @@ def stacked_bar_chart(
     fmt: Fmt = one_decimal,
 ) -> str:
     """Horizontal bars, one per category, split into segments (values >= 0; zero segments are not
-    drawn). A segment wide enough shows its share of the bar; the bar's total is at its end."""
+    drawn). A segment wide enough shows its share of the bar; the bar's total is at its end.
+    The legend names only the segments drawn (a colour stays with its segment's position)."""
     legend = [(name, colors[i % len(colors)]) for i, (name, _) in enumerate(segments)]
+    shown = [
+        item for item, (_, vals) in zip(legend, segments, strict=True) if any(v > 0 for v in vals)
+    ]
     totals = [sum(vals[i] for _, vals in segments) for i in range(len(categories))]
     ticks, decimals = nice_ticks(0.0, max(totals, default=0.0) * 1.1)
-    layout = _BarLayout(frame, legend, categories, bar=28, right=24)
+    layout = _BarLayout(frame, shown, categories, bar=28, right=24)
     scale_x = _scale(ticks[0], ticks[-1], layout.left, layout.right_x)
     parts = _x_grid(layout, ticks, decimals, scale_x)
     for i, (category, total) in enumerate(zip(categories, totals, strict=True)):
@@ -190,11 +352,12 @@ def bar_chart(
     positive: str = "Positive",
 ) -> str:
     """Horizontal bars from a zero line: negative values to the left in one colour, positive to
-    the right in another (named in the legend)."""
-    legend = [(negative, NEGATIVE), (positive, POSITIVE)]
+    the right in another (named in the legend, each only when a bar has it)."""
+    legend = [(negative, NEGATIVE)] if any(v < 0 for v in values) else []
+    legend += [(positive, POSITIVE)] if any(v >= 0 for v in values) or not legend else []
     lo, hi = min([0.0, *values]), max([0.0, *values])
     ticks, decimals = nice_ticks(lo, hi)
-    layout = _BarLayout(frame, legend, categories, bar=22, right=24)
+    layout = _BarLayout(frame, legend, categories, bar=22, right=24, min_legend=1)
     scale_x = _scale(ticks[0], ticks[-1], layout.left, layout.right_x)
     parts = _x_grid(layout, ticks, decimals, scale_x)
     zero = scale_x(0.0)
@@ -293,9 +456,10 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> tuple[list[float], int]:
 class _Layout:
     """Vertical layout of one chart: header, legend rows, plot area, axis room, footer."""
 
-    def __init__(self, frame, legend, *, plot_height, left, right, bottom):
+    def __init__(self, frame, legend, *, plot_height, left, right, bottom, min_legend=2):
         self.frame, self.left, self.right_x = frame, PAD + left, WIDTH - PAD - right
-        self.legend = _legend(legend, PAD, 64, WIDTH - 2 * PAD) if len(legend) > 1 else ([], 0)
+        shown = len(legend) >= min_legend
+        self.legend = _legend(legend, PAD, 64, WIDTH - 2 * PAD) if shown else ([], 0)
         self.top = 64 + self.legend[1] + (14 if self.legend[1] else 4)
         self.bottom_y = self.top + plot_height
         self.height = self.bottom_y + bottom + 10 + 16 * len(frame.footer) + 6
@@ -325,7 +489,7 @@ class _Layout:
 class _BarLayout(_Layout):
     """A layout of horizontal bands, one per category, with the category names on the left."""
 
-    def __init__(self, frame, legend, categories, *, bar, right):
+    def __init__(self, frame, legend, categories, *, bar, right, min_legend=2):
         self.bar, self.gap = bar, 12
         left = max((_text_width(c, 12.5) for c in categories), default=0) + 14
         super().__init__(
@@ -335,6 +499,7 @@ class _BarLayout(_Layout):
             left=left,
             right=right,
             bottom=28,
+            min_legend=min_legend,
         )
 
     def band_y(self, i: int) -> float:
@@ -455,6 +620,30 @@ def _text(x, y, text, *, size, anchor="start", fill=INK, weight=None, css=None) 
 def _number(value: float, decimals: int) -> str:
     text = f"{value:,.{decimals}f}"
     return "0" if text.strip("-0.,") == "" else text.replace("-", "\u2212")
+
+
+def _wrap(text: str, width: float, size: float = 12.5) -> list[str]:
+    """`text` in at most two lines of about `width` px (at `size`), broken at spaces."""
+    if _text_width(text, size) <= width or " " not in text:
+        return [text]
+    words, first = text.split(" "), []
+    while words and _text_width(" ".join([*first, words[0]]), size) <= width:
+        first.append(words.pop(0))
+    if not first:
+        first.append(words.pop(0))
+    return [" ".join(first), " ".join(words)] if words else [" ".join(first)]
+
+
+def _ramp(t: float) -> str:
+    """A colour on RAMP, t in [0, 1] (square root: small shares still differ from none)."""
+    t = math.sqrt(min(max(t, 0.0), 1.0))
+    a, b = (tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in RAMP)
+    return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(a, b, strict=True))
+
+
+def _luminance(color: str) -> float:
+    r, g, b = (int(color[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
 def _text_width(text: str, size: float) -> float:

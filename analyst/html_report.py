@@ -24,15 +24,25 @@ from analyst.brief import (
     sentences,
     signed_money,
 )
-from analyst.formats import SOURCE, Table, title_name
-from analyst.queries import AnalystError, open_published, partner_years
+from analyst.formats import (
+    SOURCE,
+    Table,
+    Unit,
+    fixed,
+    is_census,
+    money_unit,
+    plural,
+    source_line,
+    title_name,
+)
+from analyst.queries import AnalystError, open_published, partner_years, publication
 from ingest.files import write_atomic
 from ingest.warehouse import mart_tables
 
 PAGE_TITLE = "U.S. trade in advanced technology products"
 TOP, TOP_MIX = 10, 5
 # Prior period light, current period strong: the eye lands on the current year.
-YTD_COLORS = ("#a9c4e0", "#1f5fa8")
+YTD_COLORS = charts.PERIOD_COLORS
 
 
 def write_html_report(published: Path, out_dir: Path) -> Path:
@@ -47,7 +57,9 @@ def write_html_report(published: Path, out_dir: Path) -> Path:
 def render(con: duckdb.DuckDBPyConnection) -> str:
     """The whole page as a string."""
     through = rd.data_through_label(con)
-    footer = (f"Data through {through}.", SOURCE)
+    published = publication(con)
+    source = source_line(published)
+    footer = (f"Data through {through}.", source)
     year = rd.latest_full_year(con)
     sections = []
     if year is None:
@@ -55,13 +67,15 @@ def render(con: duckdb.DuckDBPyConnection) -> str:
     else:
         table = rd.top_partners(con, year, "imports", TOP)
         history = rd.top_sources_history(con, year, TOP)
-        # A partner keeps its colour in every chart: the palette in the latest full year's order.
-        colors = {s["code"]: charts.PALETTE[i] for i, s in enumerate(history["series"])}
+        shares = rd.import_shares(con)
+        # A partner keeps its colour in every chart, and only the partners a chart singles out
+        # have one: the highlighted lines first, then the shares chart's other partners.
+        colors = _partner_colors([*history["highlight"], *(s["code"] for s in shares["series"])])
         sections += [
             _table(table, footer),
             _story(con, year),
-            _history_chart(history, year, footer),
-            _shares_chart(rd.import_shares(con), colors, footer),
+            _history_chart(history, year, colors, footer),
+            _shares_chart(shares, colors, footer),
             _mix_chart(rd.group_mix(con, year, TOP_MIX), footer),
             _balance_chart(table, footer),
         ]
@@ -72,27 +86,50 @@ def render(con: duckdb.DuckDBPyConnection) -> str:
     stamp = f" · published {published_at}" if published_at else ""
     return _PAGE.format(
         title=charts.esc(f"{PAGE_TITLE}, data through {through}"),
+        banner=_banner(published),
         heading=charts.esc(PAGE_TITLE),
         meta=charts.esc(f"Data through {through}{stamp}."),
         css=_CSS + _BRIEF_CSS,
         body="\n".join(section for section in sections if section),
-        source=charts.esc(SOURCE),
+        source=charts.esc(source),
     )
 
 
+def _banner(published: dict) -> str:
+    """A banner above everything when the numbers are not the Census Bureau's (demo data, or
+    another API): the same words as the source line."""
+    if is_census(published):
+        return ""
+    return f'<p class="banner" role="note">{charts.esc(source_line(published))}</p>'
+
+
+def _partner_colors(codes) -> dict:
+    """{partner code: colour} for the partners the charts single out, in order of first
+    appearance (None, the rest of the world, has none)."""
+    colors: dict = {}
+    for code in codes:
+        if code is not None and code not in colors and len(colors) < len(charts.PARTNER_COLORS):
+            colors[code] = charts.PARTNER_COLORS[len(colors)]
+    return colors
+
+
 def _table(data: rd.TopPartners, footer) -> str:
+    everyone = [*data.partners, data.us_total]
+    columns = ("atp_imports_usd", "atp_imports_change_usd", "atp_balance_usd")
+    unit = money_unit(row[c] for row in everyone for c in columns)
+    short = unit.label.replace("$", "$ ")
     head = ("Rank", "Partner", "ATP imports", "Change", "YoY", "Share", "Balance")
-    units = ("", "", "$ bn", "$ bn", "%", "%", "$ bn")
+    units = ("", "", short, short, "%", "%", short)
     rows = [
-        _row(str(p["rank"]), title_name(p["partner_name"]), _imports_values(p))
+        _row(str(p["rank"]), title_name(p["partner_name"]), _imports_values(p, unit))
         for p in data.partners
     ]
-    total = _row("", data.us_total["partner_name"], _imports_values(data.us_total))
+    total = _row("", data.us_total["partner_name"], _imports_values(data.us_total, unit))
     header = "".join(
         f'<th scope="col">{charts.esc(h)}<span class="unit">{charts.esc(u)}</span></th>'
         for h, u in zip(head, units, strict=True)
     )
-    n, year = len(data.partners), data.year
+    year = data.year
     notes = (
         f"Change and YoY: against {year - 1}. Share: of U.S. ATP imports from all partners. "
         "Balance: U.S. ATP exports minus imports (negative = U.S. deficit). n/a: nothing to "
@@ -101,9 +138,10 @@ def _table(data: rd.TopPartners, footer) -> str:
     )
     return (
         '<section id="top-partners"><table class="partners">'
-        f'<caption><span class="chart-title">Top {n} sources of U.S. ATP imports, {year}</span>'
-        '<span class="chart-units">$ billions and %, U.S. general imports of advanced technology '
-        "products</span></caption>"
+        '<caption><span class="chart-title">'
+        f"Top {plural(len(data.partners), 'source')} of U.S. ATP imports, {year}</span>"
+        f'<span class="chart-units">{unit.words} and %, U.S. general imports of advanced '
+        "technology products</span></caption>"
         f"<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody>"
         f'<tfoot>{total}</tfoot></table><div class="table-footer">'
         + "".join(f"<p>{charts.esc(line)}</p>" for line in notes)
@@ -111,14 +149,18 @@ def _table(data: rd.TopPartners, footer) -> str:
     )
 
 
-def _imports_values(row: dict) -> tuple:
-    """A top-partners row's imports figures as the table shows them ($ bn and %)."""
+def _imports_values(row: dict, unit: Unit) -> tuple:
+    """A top-partners row's imports figures as the table shows them (in `unit`, and %)."""
+
+    def scaled(value):
+        return None if value is None else value / unit.divisor
+
     return (
-        _bn(row["atp_imports_usd"]),
-        _bn(row["atp_imports_change_usd"]),
+        scaled(row["atp_imports_usd"]),
+        scaled(row["atp_imports_change_usd"]),
         row["atp_imports_yoy_pct"],
         row["atp_imports_share_pct"],
-        _bn(row["atp_balance_usd"]),
+        scaled(row["atp_balance_usd"]),
     )
 
 
@@ -129,25 +171,37 @@ def _bn(value: int | None) -> float | None:
 def _row(rank: str, name: str, values) -> str:
     imports, change, yoy, share, balance = values
     cells = [
-        _num(imports, "{:,.1f}"),
-        _num(change, "{:+,.1f}"),
-        _num(yoy, "{:+.1f}"),
-        _num(share, "{:.1f}"),
-        _num(balance, "{:+,.1f}", negative_class=True),
+        _num(imports),
+        _num(change, sign=True),
+        _num(yoy, sign=True),
+        _num(share),
+        _num(balance, sign=True, negative_class=True),
     ]
     return f'<tr><td class="num">{rank}</td><th scope="row">{charts.esc(name)}</th>{"".join(cells)}</tr>'
 
 
-def _num(value: float | None, pattern: str, negative_class: bool = False) -> str:
+def _num(value: float | None, sign: bool = False, negative_class: bool = False) -> str:
+    """One decimal (more for a small non-zero value: never 0.0 for it), a real minus sign."""
     if value is None:
         return '<td class="num na">n/a</td>'
     css = "num deficit" if negative_class and value < 0 else "num"
-    return f'<td class="{css}">{charts.esc(pattern.format(value).replace("-", "−"))}</td>'
+    return f'<td class="{css}">{charts.esc(fixed(value, 1, sign).replace("-", "−"))}</td>'
 
 
-def _history_chart(data: dict, year: int, footer) -> str:
-    years = data["years"]
+def _history_chart(data: dict, year: int, colors: dict, footer) -> str:
+    years, series = data["years"], data["series"]
+    highlighted = [s for s in series if s["code"] in data["highlight"]]
+    others = [s["name"] for s in series if s["code"] not in data["highlight"]]
     notes = []
+    mover = data["mover"]
+    if mover:
+        change = fixed(mover["change_bn"], 1, sign=True).replace("-", "−")
+        notes.append(
+            f"In colour: the top {min(3, len(series))} and the biggest mover of the others in "
+            f"{year}, {mover['name']} ({change} bn against {year - 1})."
+        )
+    if others:
+        notes.append(f"In grey: {plural(len(others), 'other source')}: {'; '.join(others)}.")
     if data["left_out"]:
         partial, months = data["left_out"]
         notes.append(
@@ -156,15 +210,16 @@ def _history_chart(data: dict, year: int, footer) -> str:
         )
     frame = charts.Frame(
         "chart-history",
-        f"U.S. ATP imports from the top {len(data['series'])} sources of {year}, "
+        f"U.S. ATP imports from the top {plural(len(series), 'source')} of {year}, "
         f"{years[0]}–{years[-1]}",
         "$ billions per calendar year, U.S. general imports of advanced technology products",
         (*notes, *footer),
     )
-    svg = charts.line_chart(
+    svg = charts.highlight_line_chart(
         frame,
         [str(y) for y in years],
-        [(s["name"], s["values"]) for s in data["series"]],
+        [(s["name"], s["values"]) for s in series],
+        {s["name"]: colors[s["code"]] for s in highlighted if s["code"] in colors},
     )
     return _figure(svg)
 
@@ -179,13 +234,13 @@ def _shares_chart(data: dict, colors: dict, footer) -> str:
         for y, m in zip(data["years"], data["months"], strict=True)
         if m < 12
     ]
-    palette = [colors.get(code) for code, _ in rd.SHARE_PARTNERS]
-    # A partner outside the top 10 (no colour yet) takes the first colour nobody else has.
-    spare = iter(c for c in reversed(charts.PALETTE) if c not in palette)
-    palette = [color or next(spare) for color in palette]
+    leaders = [s for s in data["series"] if s["code"] is not None]
+    latest, months = data["years"][-1], data["months"][-1]
+    when = str(latest) if months == 12 else f"{rd.month_span(months)} {latest}"
+    top = "largest source" if len(leaders) == 1 else f"{len(leaders)} largest sources"
     frame = charts.Frame(
         "chart-shares",
-        "Shares of U.S. ATP imports: China, Mexico, Taiwan and the rest of the world",
+        f"Shares of U.S. ATP imports: the {top} of {when} and the rest",
         "% of U.S. ATP imports from all partners, stacked to 100%",
         (*partial, *footer),
     )
@@ -193,25 +248,46 @@ def _shares_chart(data: dict, colors: dict, footer) -> str:
         frame,
         labels,
         [(s["name"], s["values"]) for s in data["series"]],
-        colors=[*palette, charts.NEUTRAL],
-        fmt=lambda v: f"{v:.1f}%",
+        colors=[colors.get(s["code"], charts.NEUTRAL) for s in data["series"]],
+        fmt=lambda v: f"{fixed(v, 1)}%",
     )
     return _figure(svg)
 
 
 def _mix_chart(data: dict, footer) -> str:
+    """The top partners' ATP group mix as a grid of shares: one column per partner (its total
+    under the name), one row per group any of them trades, largest first; no legend to match."""
     partners = data["partners"]
+    groups = [
+        (i, g)
+        for i, g in enumerate(data["groups"])
+        if any(p["values_bn"][i] or p["shares_pct"][i] for p in partners)
+    ]
+    groups.sort(key=lambda ig: -sum(p["values_bn"][ig[0]] or 0 for p in partners))
+    absent = [g["name"] for g in data["groups"] if g not in [g for _, g in groups]]
+    notes = [f"No ATP imports from these partners in {', '.join(absent)}."] if absent else []
     frame = charts.Frame(
         "chart-mix",
-        f"ATP imports by technology group, top {len(partners)} sources, {data['year']}",
-        "$ billions; labels in the bars: % of the partner's ATP imports",
-        footer,
+        f"ATP imports by technology group, top {plural(len(partners), 'source')}, {data['year']}",
+        "% of each partner's ATP imports (darker = larger share); under each name its ATP "
+        "imports in $ billions",
+        (*notes, *footer),
     )
-    segments = [
-        (group["name"], [p["values_bn"][i] for p in partners])
-        for i, group in enumerate(data["groups"])
-    ]
-    svg = charts.stacked_bar_chart(frame, [p["name"] for p in partners], segments)
+    svg = charts.heat_grid(
+        frame,
+        [g["name"] for _, g in groups],
+        [p["name"] for p in partners],
+        [[p["shares_pct"][i] or 0.0 for p in partners] for i, _ in groups],
+        column_notes=[f"{fixed(p['total_bn'], 1)} bn" for p in partners],
+        tooltips=[
+            [
+                f"{p['name']}, {g['name']}: {fixed(p['values_bn'][i], 2)} bn "
+                f"({fixed(p['shares_pct'][i] or 0.0, 1)}% of its ATP imports)"
+                for p in partners
+            ]
+            for i, g in groups
+        ],
+    )
     return _figure(svg)
 
 
@@ -219,7 +295,8 @@ def _balance_chart(data: rd.TopPartners, footer) -> str:
     partners = data.partners
     frame = charts.Frame(
         "chart-balance",
-        f"U.S. ATP trade balance with the top {len(partners)} sources of ATP imports, {data.year}",
+        f"U.S. ATP trade balance with the top {plural(len(partners), 'source')} of ATP imports, "
+        f"{data.year}",
         "$ billions, U.S. ATP exports minus imports (negative = U.S. deficit)",
         footer,
     )
@@ -227,7 +304,7 @@ def _balance_chart(data: rd.TopPartners, footer) -> str:
         frame,
         [title_name(p["partner_name"]) for p in partners],
         [_bn(p["atp_balance_usd"]) for p in partners],
-        fmt=lambda v: f"{v:+,.1f}".replace("-", "−"),
+        fmt=lambda v: fixed(v, 1, sign=True).replace("-", "−"),
         negative="U.S. deficit",
         positive="U.S. surplus",
     )
@@ -242,8 +319,8 @@ def _ytd_chart(data: dict, footer) -> str:
     frame = charts.Frame(
         "chart-ytd",
         f"Year to date: {data['label']}",
-        f"$ billions, U.S. ATP imports from the top {len(data['partners'])} sources of {year}; "
-        + total,
+        f"$ billions, U.S. ATP imports from the top {plural(len(data['partners']), 'source')} "
+        f"of {year}; " + total,
         footer,
     )
     partners = data["partners"]
@@ -266,7 +343,7 @@ def _figure(svg: str) -> str:
 
 
 def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:+.1f}%".replace("-", "−")
+    return "n/a" if value is None else f"{fixed(value, 1, sign=True)}%".replace("-", "−")
 
 
 # -- the story panel and one partner's brief page -----------------------------------------------
@@ -331,7 +408,9 @@ def render_partner_page(con: duckdb.DuckDBPyConnection, brief: Brief) -> str:
     series, its group mix and the top partners of the year."""
     words = sentences(brief)
     through = rd.data_through_label(con)
-    footer = (f"Data through {through}.", SOURCE)
+    published = publication(con)
+    source = source_line(published)
+    footer = (f"Data through {through}.", source)
     sections = [_brief_words(words)]
     if brief.ranked:
         sections.append(_drivers_section(brief, words, footer))
@@ -353,11 +432,14 @@ def render_partner_page(con: duckdb.DuckDBPyConnection, brief: Brief) -> str:
     stamp = f" · published {published_at}" if published_at else ""
     return _PAGE.format(
         title=charts.esc(words.title),
+        banner=_banner(published),
         heading=charts.esc(words.title),
         meta=charts.esc(f"Data through {through}{stamp}."),
         css=_CSS + _BRIEF_CSS,
         body="\n".join(sections),
-        source="</p><p>".join(charts.esc(line) for line in words.footer),
+        source="</p><p>".join(
+            charts.esc(source if line == SOURCE else line) for line in words.footer
+        ),
     )
 
 
@@ -533,6 +615,8 @@ tfoot th, tfoot td { font-weight: 600; border-top: 2px solid #1d2330; border-bot
 .table-footer p { margin: 2px 0; }
 .empty { padding: 16px; }
 footer { color: #5b6472; font-size: 13px; }
+.banner { margin: 0 0 16px; padding: 10px 14px; border: 2px solid #b8860b; border-radius: 6px;
+  background: #fff6d8; color: #1d2330; font-weight: 700; }
 """
 
 _PAGE = """<!DOCTYPE html>
@@ -546,6 +630,7 @@ _PAGE = """<!DOCTYPE html>
 <body>
 <main>
 <header>
+{banner}
 <h1>{heading}</h1>
 <p class="meta">{meta}</p>
 <p class="intro">U.S. imports and exports of advanced technology products (ATP: the Census

@@ -40,8 +40,6 @@ MONTHS = (
     "November",
     "December",
 )
-# The three partners the shares chart follows, by Census code (names can change, codes do not).
-SHARE_PARTNERS = (("5700", "China"), ("2010", "Mexico"), ("5830", "Taiwan"))
 
 
 def month_span(months: int) -> str:
@@ -140,11 +138,17 @@ def top_partners(
     return TopPartners(year, flow, months, partners, us_total)
 
 
-def top_sources_history(con: duckdb.DuckDBPyConnection, year: int, top: int = 10) -> dict:
+def top_sources_history(
+    con: duckdb.DuckDBPyConnection, year: int, top: int = 10, leaders: int = 3
+) -> dict:
     """ATP imports ($bn) per full year since the first loaded year, of each top-`top` partner of
     `year`. A year in progress is left out: 9 months against 12 would read as a fall (the
-    year-to-date chart compares it with the same months instead). None = no trade that year."""
-    leaders = con.execute(
+    year-to-date chart compares it with the same months instead). None = no trade that year.
+
+    `highlight`: the codes the chart singles out, the top `leaders` and the biggest mover
+    (`mover`: of the others, the largest change in dollars, up or down, from the full year
+    before; a partner without trade that year moved from 0)."""
+    ranked = con.execute(
         "SELECT partner_code, partner_name FROM marts.fct_atp_partner_year WHERE year = ? "
         "ORDER BY atp_imports_rank, partner_code LIMIT ?",
         [year, top],
@@ -168,33 +172,61 @@ def top_sources_history(con: duckdb.DuckDBPyConnection, year: int, top: int = 10
     ).fetchone()
     series = [
         {"code": code, "name": title_name(name), "values": [values.get((code, y)) for y in years]}
-        for code, name in leaders
+        for code, name in ranked
     ]
-    return {"years": years, "series": series, "left_out": partial}
+    mover = None
+    if len(years) >= 2:
+        moves = [
+            (abs(change), -i, s)
+            for i, s in enumerate(series[leaders:])
+            if (change := (s["values"][-1] or 0.0) - (s["values"][-2] or 0.0))
+        ]
+        if moves:
+            moved = max(moves, key=lambda m: m[:2])[2]
+            change = (moved["values"][-1] or 0.0) - (moved["values"][-2] or 0.0)
+            mover = {"code": moved["code"], "name": moved["name"], "change_bn": change}
+    highlight = [s["code"] for s in series[:leaders]] + ([mover["code"]] if mover else [])
+    return {
+        "years": years,
+        "series": series,
+        "left_out": partial,
+        "highlight": highlight,
+        "mover": mover,
+    }
 
 
-def import_shares(con: duckdb.DuckDBPyConnection) -> dict:
-    """Shares (%) of U.S. ATP imports of China, Mexico, Taiwan and the rest of the world, every
-    loaded year. A year in progress is kept (flagged in `months`): a share compares the same
-    months, so it is not distorted the way a partial-year total is."""
+def import_shares(con: duckdb.DuckDBPyConnection, top: int = 3) -> dict:
+    """Shares (%) of U.S. ATP imports of the `top` largest sources of the newest loaded year and
+    of the rest of the world, every loaded year. A year in progress is kept (flagged in
+    `months`): a share compares the same months, so it is not distorted the way a partial-year
+    total is."""
     years = con.execute(
         "SELECT year, months_covered FROM marts.fct_us_atp_year ORDER BY year"
     ).fetchall()
     shares = {
-        (code, y): (name, share)
-        for code, y, name, share in con.execute(
-            "SELECT partner_code, year, partner_name, atp_imports_share_pct "
-            "FROM marts.fct_atp_partner_year"
+        (code, y): share
+        for code, y, share in con.execute(
+            "SELECT partner_code, year, atp_imports_share_pct FROM marts.fct_atp_partner_year"
         ).fetchall()
     }
-    series = []
-    for code, fallback in SHARE_PARTNERS:
-        names = [shares[code, y][0] for y, _ in years if (code, y) in shares]
-        values = [(shares.get((code, y)) or (None, None))[1] or 0.0 for y, _ in years]
-        series.append({"name": title_name(names[-1]) if names else fallback, "values": values})
-    # The rest is what the three leave of the U.S. total (the total row, not the sum of countries).
+    leaders = con.execute(
+        "SELECT partner_code, partner_name FROM marts.fct_atp_partner_year "
+        "WHERE year = (SELECT max(year) FROM marts.fct_us_atp_year) "
+        "ORDER BY atp_imports_rank, partner_code LIMIT ?",
+        [top],
+    ).fetchall()
+    series = [
+        {
+            "code": code,
+            "name": title_name(name),
+            "values": [shares.get((code, y)) or 0.0 for y, _ in years],
+        }
+        for code, name in leaders
+    ]
+    # The rest is what the leaders leave of the U.S. total (the total row, not the sum of
+    # countries).
     rest = [100.0 - sum(s["values"][i] for s in series) for i in range(len(years))]
-    series.append({"name": "Rest of world", "values": rest})
+    series.append({"code": None, "name": "Rest of world", "values": rest})
     return {"years": [y for y, _ in years], "months": [m for _, m in years], "series": series}
 
 

@@ -19,10 +19,14 @@ import duckdb
 import numpy as np
 import pytest
 
-from ingest.errors import WarehouseError
 from analyst import charts
-from analyst.html_report import SOURCE, write_html_report
+from analyst.formats import DEMO_SOURCE, SOURCE
+from analyst.html_report import write_html_report
 from analyst.queries import AnalystError
+from ingest.errors import WarehouseError
+
+# The fixture is served by the fake API on 127.0.0.1: every source line says so.
+FIXTURE_SOURCE = "Source: API at 127.0.0.1, not the Census Bureau (advanced technology products)."
 
 CHART_IDS = ["chart-history", "chart-shares", "chart-mix", "chart-balance", "chart-ytd"]
 CHROMIUM_FLAGS = [
@@ -159,9 +163,42 @@ def test_rendered_page_has_the_table_and_five_charts(rendered):
         assert attrs["aria-labelledby"] == f"{svg['id']}-title {svg['id']}-desc"
         assert svg["title"] and svg["chart-title"] == [svg["title"]]
         assert svg["chart-units"][0].startswith(("$ billions", "%"))
-        assert svg["chart-footer"][-2:] == ["Data through September 2026.", SOURCE]
+        assert svg["chart-footer"][-2:] == ["Data through September 2026.", FIXTURE_SOURCE]
     # Nothing in the rendered DOM points anywhere: no network requests are possible.
     assert dom.linked == []
+    # Not Census data: a banner at the top says so, before the heading.
+    assert dom.text.index(FIXTURE_SOURCE) < dom.text.index("Data through September 2026 · ")
+    assert dom.text.strip().endswith(FIXTURE_SOURCE)  # the page footer
+
+
+@pytest.mark.parametrize(
+    ("change", "banner"),
+    [
+        ("UPDATE main.publication SET demo = true", DEMO_SOURCE),
+        (
+            "UPDATE main.publication SET source_api = "
+            "'https://api.census.gov/data/timeseries/intltrade'",
+            None,
+        ),
+        ("ALTER TABLE main.publication DROP COLUMN source_api", None),  # an old copy: Census
+    ],
+)
+def test_the_banner_says_whose_data_it_is(published, tmp_path, change, banner):
+    copy = tmp_path / "atp.duckdb"
+    shutil.copyfile(published.published, copy)
+    copy.chmod(0o644)
+    with duckdb.connect(str(copy)) as con:
+        con.execute(change)
+    page = write_html_report(copy, tmp_path / "out").read_text(encoding="utf-8")
+    header = page[page.index("<header>") : page.index("<h1>")]
+    source = banner or SOURCE
+    if banner:
+        assert DEMO_SOURCE.startswith("Demo data, not from the Census Bureau")
+        assert f'<p class="banner" role="note">{_escaped(banner)}</p>' in header
+    else:
+        assert "banner" not in page.split("</style>")[1]
+    assert page.count(_escaped(source)) >= 6  # the table, each chart and the page footer
+    assert "127.0.0.1" not in page.split("</style>")[1]
 
 
 def test_rendered_table(rendered):
@@ -195,10 +232,25 @@ def test_rendered_line_chart_of_the_top_sources(rendered):
     svg = rendered[0].svg("chart-history")
     assert svg["title"] == "U.S. ATP imports from the top 6 sources of 2025, 2024–2025"
     assert "$ billions" in _lines(svg) and "2026 is left out" in _lines(svg)
-    lines = {
-        e["data-name"]: _path_points(e["d"]) for e in svg["marks"] if e["class"] == "series-line"
+    marks = [e for e in svg["marks"] if e["class"] == "series-line"]
+    lines = {e["data-name"]: _path_points(e["d"]) for e in marks}
+    # The grey lines first, the highlighted ones on top: the top 3 and the biggest mover of the
+    # others (Vietnam, from nothing in 2024 to 36 bn).
+    assert list(lines) == ["Germany", "Canada", "Mexico", "China", "Taiwan", "Vietnam"]
+    strokes = {e["data-name"]: e["stroke"] for e in marks}
+    assert strokes == {
+        "Germany": charts.NEUTRAL,
+        "Canada": charts.NEUTRAL,
+        "Mexico": charts.PALETTE[0],
+        "China": charts.PALETTE[1],
+        "Taiwan": charts.PALETTE[2],
+        "Vietnam": charts.PALETTE[3],
     }
-    assert list(lines) == ["Mexico", "China", "Taiwan", "Vietnam", "Germany", "Canada"]
+    # Labelled at the line ends, not by a legend; the grey ones are named in the notes.
+    assert svg["legend"] == []
+    assert svg["end-label"] == ["Mexico 120.0", "China 108.0", "Taiwan 90.0", "Vietnam 36.0"]
+    assert "In grey: 2 other sources: Germany; Canada." in svg["chart-footer"]
+    assert any("biggest mover" in line and "Vietnam (+36.0 bn" in line for line in svg["lines"])
     # Two full years per partner; Vietnam has no 2024 trade, so one point (shown as a marker).
     assert {name: len(points) for name, points in lines.items()} == {
         "Mexico": 2,
@@ -208,38 +260,64 @@ def test_rendered_line_chart_of_the_top_sources(rendered):
         "Germany": 2,
         "Canada": 2,
     }
-    assert len([e for e in svg["marks"] if e["class"] == "point"]) == 11
+    # Markers on the highlighted lines only (Vietnam's single point among them).
+    assert len([e for e in svg["marks"] if e["class"] == "point"]) == 7
     # SVG y grows downwards: Mexico rises (96 -> 120), China falls (144 -> 108), Germany is flat.
     (_, m24), (_, m25) = lines["Mexico"]
     (_, c24), (_, c25) = lines["China"]
     (_, g24), (_, g25) = lines["Germany"]
     assert m25 < m24 and c25 > c24 and g24 == g25
     assert {"0", "50", "100", "150", "2024", "2025"} <= set(svg["lines"])  # axis ticks
-    assert svg["legend"] == list(lines)
+    # The end labels never overlap: at least a line's height apart.
+    ys = sorted(float(y) for y in svg["end-label-y"])
+    assert all(b - a >= 14 for a, b in zip(ys, ys[1:], strict=False))
 
 
 def test_rendered_stacked_area_of_shares(rendered):
     svg = rendered[0].svg("chart-shares")
+    # The three largest sources of the newest year (Jan-Sep 2026) from the data, not a fixed
+    # list: Mexico 99, Taiwan 81, China 72.9 bn.
+    assert (
+        svg["title"]
+        == "Shares of U.S. ATP imports: the 3 largest sources of Jan-Sep 2026 and the rest"
+    )
     areas = [e for e in svg["marks"] if e["class"] == "area"]
-    assert [a["data-name"] for a in areas] == ["China", "Mexico", "Taiwan", "Rest of world"]
+    assert [a["data-name"] for a in areas] == ["Mexico", "Taiwan", "China", "Rest of world"]
+    # Each keeps the colour it has in the line chart; the rest is neutral.
+    assert [a["fill"] for a in areas] == [
+        charts.PALETTE[0],
+        charts.PALETTE[2],
+        charts.PALETTE[1],
+        charts.NEUTRAL,
+    ]
     for area in areas:
         assert len(area["points"].split()) == 6  # 3 years along the top, 3 back along the bottom
     assert "%" in _lines(svg) and "Jan-Sep" in _lines(svg)  # 2026 is marked as year to date
     assert "Mexico 31.3%" in _lines(svg)  # 99 / 315.9, labelled at the right edge
-    assert svg["legend"] == ["China", "Mexico", "Taiwan", "Rest of world"]
+    assert svg["legend"] == ["Mexico", "Taiwan", "China", "Rest of world"]
 
 
-def test_rendered_stacked_bars_of_the_group_mix(rendered):
+def test_rendered_grid_of_the_group_mix(rendered):
     svg = rendered[0].svg("chart-mix")
-    segments = [e for e in svg["marks"] if e["class"] == "segment"]
-    # 5 partners x 10 groups, less Taiwan's weapons group (0 in the chips mix).
-    assert len(segments) == 49
-    assert len(svg["legend"]) == 10 and svg["legend"][3] == "Information & Communications"
-    mexico = segments[:10]
-    widths = [float(s["width"]) for s in mexico]
-    info = widths[[s["data-name"] for s in mexico].index("Information & Communications")]
-    assert info / sum(widths) == pytest.approx(0.5, abs=0.002)  # group 04 = 60 of 120 bn
-    assert "50%" in _lines(svg) and "120.0" in _lines(svg)
+    assert svg["title"] == "ATP imports by technology group, top 5 sources, 2025"
+    cells = [e for e in svg["marks"] if e["class"] == "cell"]
+    # 10 groups (every one is traded by one of the five) x 5 partners; no legend to match.
+    assert len(cells) == 50 and svg["legend"] == []
+    assert svg["column"] == ["Mexico", "China", "Taiwan", "Vietnam", "Germany"]
+    assert svg["column-note"] == ["120.0 bn", "108.0 bn", "90.0 bn", "36.0 bn", "24.0 bn"]
+    # Groups, largest first over the five: 04 Information & Communications leads.
+    rows = list(dict.fromkeys(c["data-row"] for c in cells))
+    assert rows[0] == "Information & Communications" and len(rows) == 10
+    labels = dict(
+        zip([(c["data-row"], c["data-column"]) for c in cells], svg["cell-label"], strict=True)
+    )
+    assert labels["Information & Communications", "Mexico"] == "50%"  # 60 of 120 bn
+    assert labels["Electronics", "Taiwan"] == "50%"  # the chips mix
+    assert labels["Weapons", "Taiwan"] == "–"  # no weapons at all
+    assert labels["Aerospace", "Taiwan"] == "1.0%"
+    # One colour ramp: a larger share is darker.
+    fills = {(c["data-row"], c["data-column"]): c["fill"] for c in cells}
+    assert _luminance(fills["Electronics", "Taiwan"]) < _luminance(fills["Aerospace", "Taiwan"])
 
 
 def test_rendered_balance_bars(rendered):
@@ -257,6 +335,50 @@ def test_rendered_balance_bars(rendered):
     assert float(bars["Mexico"]["x"]) + float(bars["Mexico"]["width"]) == pytest.approx(x0, abs=0.2)
     assert float(bars["Canada"]["x"]) == pytest.approx(x0, abs=0.2)
     assert "−67.2" in _lines(svg) and "+45.6" in _lines(svg)
+    assert svg["legend"] == ["U.S. deficit", "U.S. surplus"]  # both are present here
+
+
+def test_legends_name_only_what_is_drawn():
+    frame = charts.Frame("t", "T", "$ billions")
+    deficits = charts.bar_chart(
+        frame, ["A", "B"], [-1.0, -2.0], negative="Deficit", positive="Surplus"
+    )
+    assert "Deficit" in deficits and "Surplus" not in deficits
+    bars = charts.stacked_bar_chart(
+        frame, ["A", "B"], [("X", [1.0, 2.0]), ("Y", [0.0, 0.0]), ("Z", [0.0, 1.0])]
+    )
+    assert ">X<" in bars and ">Z<" in bars and ">Y<" not in bars
+
+
+def test_no_colour_means_two_things_on_the_page(rendered):
+    """Every colour of a mark stands for one thing across the page: a partner (the same partner
+    in every chart), the partners not singled out, a deficit or surplus, a period, a share."""
+    dom, _ = rendered
+    meanings: dict[str, set] = {}
+    for svg in dom.svgs:
+        for mark in svg["marks"]:
+            kind = mark["class"]
+            if kind in ("series-line", "area"):
+                color = mark.get("stroke") if kind == "series-line" else mark["fill"]
+                name = mark["data-name"]
+                others = color == charts.NEUTRAL or name == "Rest of world"
+                meaning = "other partners" if others else name
+            elif kind == "bar" and svg["id"] == "chart-balance":
+                color, meaning = mark["fill"], f"balance {mark['fill']}"
+            elif kind == "bar":
+                color, meaning = mark["fill"], f"period {mark['data-name']}"
+            elif kind == "cell":
+                color, meaning = mark["fill"], "share of the partner's ATP imports"
+            else:
+                continue
+            meanings.setdefault(color, set()).add(meaning)
+    assert {c: m for c, m in meanings.items() if len(m) > 1} == {}
+    # and the balance colours mean the sign: red bars are deficits, blue ones surpluses
+    balance = dom.svg("chart-balance")
+    x0 = float(next(e for e in balance["marks"] if e["class"] == "zero-line")["x1"])
+    for bar in (e for e in balance["marks"] if e["class"] == "bar"):
+        left = float(bar["x"]) < x0 - 0.5
+        assert bar["fill"] == (charts.NEGATIVE if left else charts.POSITIVE)
 
 
 def test_rendered_year_to_date_bars(rendered):
@@ -282,7 +404,13 @@ def test_screenshot_is_drawn(rendered):
     seen = {f"#{c:06x}": n for c, n in zip(colors.tolist(), counts.tolist(), strict=True)}
     assert len(seen) > 100  # text anti-aliasing alone gives many; a blank page has 1 or 2
     # The charts' fills are painted: deficits, surpluses, "rest of world", YTD prior year.
-    for fill in (charts.NEGATIVE, charts.POSITIVE, charts.NEUTRAL, "#a9c4e0", charts.PALETTE[2]):
+    for fill in (
+        charts.NEGATIVE,
+        charts.POSITIVE,
+        charts.NEUTRAL,
+        charts.PERIOD_COLORS[0],
+        charts.PALETTE[2],
+    ):
         assert seen.get(fill, 0) > 500, fill
 
 
@@ -305,6 +433,15 @@ def _lines(svg: dict) -> str:
     return "\n".join(svg["lines"])
 
 
+def _escaped(text: str) -> str:
+    return charts.esc(text)
+
+
+def _luminance(color: str) -> float:
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
 def _path_points(d: str) -> list[tuple[float, float]]:
     return [(float(x), float(y)) for x, y in re.findall(r"[ML]([-\d.]+),([-\d.]+)", d)]
 
@@ -314,7 +451,7 @@ class _Dom(HTMLParser):
     <text> lines with their class, marks with a class, legend names), the table cells, all text
     and any src/href attributes."""
 
-    MARKS = {"series-line", "point", "area", "segment", "bar", "zero-line"}
+    MARKS = {"series-line", "point", "area", "segment", "bar", "zero-line", "cell"}
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -347,6 +484,8 @@ class _Dom(HTMLParser):
                 self._title = []  # the chart's own <title>, not a mark's tooltip
             elif tag == "text":
                 self._text = {"class": attrs.get("class"), "parts": []}
+                if attrs.get("class"):
+                    self._svg.setdefault(f"{attrs['class']}-y", []).append(attrs.get("y"))
             elif tag == "tspan" and self._text is not None:
                 self._text["parts"].append(" ")
             if attrs.get("class") in self.MARKS:

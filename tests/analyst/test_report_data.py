@@ -129,11 +129,18 @@ def test_history_of_the_top_sources_covers_full_years_only(con):
     ]
 
 
-def test_import_shares_of_china_mexico_taiwan_and_the_rest(con):
+def test_import_shares_of_the_largest_sources_and_the_rest(con):
     shares = rd.import_shares(con)
     assert shares["years"] == [2024, 2025, 2026]
     assert shares["months"] == [12, 12, 9]  # 2026 is kept: a share compares the same months
-    # U.S. totals: 336 (2024), 392.4 (2025), 35.1 x 9 = 315.9 (Jan-Sep 2026).
+    # The three largest of the newest year (Jan-Sep 2026: Mexico 99, Taiwan 81, China 72.9 bn),
+    # taken from the data. U.S. totals: 336 (2024), 392.4 (2025), 35.1 x 9 = 315.9 (2026).
+    assert [(s["code"], s["name"]) for s in shares["series"]] == [
+        ("2010", "Mexico"),
+        ("5830", "Taiwan"),
+        ("5700", "China"),
+        (None, "Rest of world"),
+    ]
     assert {s["name"]: s["values"] for s in shares["series"]} == {
         "China": approx([100 * 144 / 336, 100 * 108 / 392.4, 100 * 72.9 / 315.9]),
         "Mexico": approx([100 * 96 / 336, 100 * 120 / 392.4, 100 * 99 / 315.9]),
@@ -141,7 +148,22 @@ def test_import_shares_of_china_mexico_taiwan_and_the_rest(con):
         # Germany + Canada (+ Vietnam from 2025): 24 + 12, 24 + 14.4 + 36, 19.8 + 10.8 + 32.4
         "Rest of world": approx([100 * 36 / 336, 100 * 74.4 / 392.4, 100 * 63 / 315.9]),
     }
-    assert [round(s["values"][0], 1) for s in shares["series"]] == [42.9, 28.6, 17.9, 10.7]
+    assert [round(s["values"][0], 1) for s in shares["series"]] == [28.6, 17.9, 42.9, 10.7]
+    # Two: Mexico and Taiwan, and the rest.
+    assert [s["name"] for s in rd.import_shares(con, top=2)["series"]] == [
+        "Mexico",
+        "Taiwan",
+        "Rest of world",
+    ]
+
+
+def test_the_history_highlights_the_top_three_and_the_biggest_mover(con):
+    history = rd.top_sources_history(con, 2025)
+    # Of Vietnam (0 -> 36 bn), Germany (24 -> 24) and Canada (12 -> 14.4): Vietnam.
+    assert history["highlight"] == ["2010", "5700", "5830", "5520"]
+    assert history["mover"] == {"code": "5520", "name": "Vietnam", "change_bn": approx(36.0)}
+    assert rd.top_sources_history(con, 2025, leaders=5)["mover"]["name"] == "Canada"
+    assert rd.top_sources_history(con, 2025, leaders=6)["mover"] is None
 
 
 def test_group_mix_of_the_top_five(con):
