@@ -505,19 +505,41 @@ def _t12m_chart(brief: Brief, data: dict, footer) -> str:
 
 
 def _partner_mix_chart(brief: Brief, data: dict, footer) -> str:
+    """The partner's two flows by ATP group as a grid of shares (one colour ramp, as the main
+    report's group mix: the page's other charts keep their colours to themselves)."""
+    flows = [
+        ("Exports to the U.S.", data["imports_bn"]),
+        ("Imports from the U.S.", data["exports_bn"]),
+    ]
+    totals = [sum(v or 0 for v in values) for _, values in flows]
+    rows = [i for i in range(len(data["groups"])) if any(values[i] for _, values in flows)]
+    rows.sort(key=lambda i: -sum(values[i] or 0 for _, values in flows))
     frame = charts.Frame(
         "chart-partner-mix",
         f"{possessive(brief.name)} ATP trade with the U.S. by technology group, "
         f"{period(brief.year, brief.months)}",
-        "$ billions; labels in the bars: % of the flow",
+        "% of each flow (darker = larger share); under each flow its total in $ billions",
         footer,
     )
-    segments = [
-        (group["name"], [data["imports_bn"][i], data["exports_bn"][i]])
-        for i, group in enumerate(data["groups"])
-    ]
-    svg = charts.stacked_bar_chart(
-        frame, ["Exports to the U.S.", "Imports from the U.S."], segments
+    svg = charts.heat_grid(
+        frame,
+        [data["groups"][i]["name"] for i in rows],
+        [name for name, _ in flows],
+        [
+            [
+                100 * (values[i] or 0) / total if total else 0.0
+                for (_, values), total in zip(flows, totals, strict=True)
+            ]
+            for i in rows
+        ],
+        column_notes=[f"{fixed(total, 1)} bn" for total in totals],
+        tooltips=[
+            [
+                f"{name}, {data['groups'][i]['name']}: {fixed(values[i] or 0, 2)} bn"
+                for name, values in flows
+            ]
+            for i in rows
+        ],
     )
     return _figure(svg)
 
