@@ -49,8 +49,10 @@ class PartitionResult:
     def describe(self) -> str:
         if self.status == "loaded":
             span = f"{self.months[0]}..{self.months[-1]}" if self.months else "-"
+            same = "" if self.changed else "unchanged, "
             text = (
-                f"{self.flow} {self.year}: {self.rows:,} rows, {len(self.months)} month(s) {span}"
+                f"{self.flow} {self.year}: {same}{self.rows:,} rows, "
+                f"{len(self.months)} month(s) {span}"
             )
             if self.missing_values:
                 plural = "" if self.missing_values == 1 else "s"

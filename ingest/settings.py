@@ -48,6 +48,8 @@ class Settings:
     min_free_mb: int
     # Data from the bundled demo API (`make demo`): every output says it is not Census data.
     demo: bool = False
+    # `atp run|refresh|rebuild` also print dbt's own progress lines (ATP_VERBOSE=1 or -v).
+    verbose: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -65,7 +67,8 @@ class Settings:
             ),
             refresh_cron=_cron(env.get("ATP_REFRESH_CRON") or DEFAULT_REFRESH_CRON),
             min_free_mb=_whole_number(env, "ATP_MIN_FREE_MB", DEFAULT_MIN_FREE_MB, 0, 10**7),
-            demo=(env.get("ATP_DEMO") or "").strip().lower() in ("1", "true", "yes"),
+            demo=_flag(env, "ATP_DEMO"),
+            verbose=_flag(env, "ATP_VERBOSE"),
         )
 
     def require_api_key(self) -> str:
@@ -142,6 +145,10 @@ def _whole_number(env: Mapping[str, str], name: str, default: int, low: int, hig
     if not value.isdigit() or not low <= int(value) <= high:
         raise ConfigError(f"{name}={value!r} is not a whole number from {low} to {high}.")
     return int(value)
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return (env.get(name) or "").strip().lower() in ("1", "true", "yes")
 
 
 def _cron(value: str) -> str:

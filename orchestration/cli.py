@@ -49,10 +49,25 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     ]
     for command in pipeline:
+        command.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            help="also print dbt's own progress lines (or set ATP_VERBOSE=1)",
+        )
         command.set_defaults(handler=_pipeline)
     commands.add_parser(
         "prepare", help="parse the dbt project for ATP_WAREHOUSE (what `make prepare` runs)"
     ).set_defaults(handler=_prepare)
+    commands.add_parser(
+        "check-api",
+        help="check the Census API before a first run: variables, one small keyed request per "
+        "flow checked as the pipeline would",
+        description="Reads each endpoint's variables.json (no key needed) and checks that every "
+        "variable the pipeline requests is listed; then, with CENSUS_API_KEY, makes one small "
+        "request per flow (the newest month due) and checks its header, total markers, value "
+        "types, reconciliation and number of countries. Exit 1 if any check fails.",
+    ).set_defaults(handler=_check_api)
     analyst_cli.register(commands)
     return parser
 
@@ -85,11 +100,12 @@ def _pipeline(args: argparse.Namespace, settings: Settings) -> int:
     from orchestration.runner import run_pipeline
     from orchestration.schedules import refresh_years
 
+    verbose = args.verbose or settings.verbose
     if args.command == "refresh":
         years = refresh_years(census_today(), settings.start_year, settings.release_lag_days)
-        return run_pipeline(settings, years=years)
+        return run_pipeline(settings, years=years, verbose=verbose)
     source = "api" if args.command == "run" else "landing"
-    return run_pipeline(settings, source=source, rebuild_unchanged=True)
+    return run_pipeline(settings, source=source, rebuild_unchanged=True, verbose=verbose)
 
 
 def _prepare(args: argparse.Namespace, settings: Settings) -> int:
@@ -97,6 +113,20 @@ def _prepare(args: argparse.Namespace, settings: Settings) -> int:
 
     print(f"dbt manifest for {settings.warehouse}: {prepare_dbt(settings.warehouse)}")
     return 0
+
+
+def _check_api(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.api_check import check_api
+
+    rows = check_api(settings.base_url, settings.api_key, census_today(), settings.release_lag_days)
+    width = max(len(row.check) for row in rows)
+    print(f"Census API at {settings.base_url}")
+    for row in rows:
+        print(f"  {row.check:<{width}}  {'ok  ' if row.ok else 'FAIL'}  {row.detail}")
+    failed = [row for row in rows if not row.ok]
+    if failed:
+        print(f"atp check-api: {failed[0].detail}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _load_pipeline_code() -> None:

@@ -54,7 +54,12 @@ class AtpDbtCliResource(DbtCliResource):
 
 
 def dbt_resource() -> DbtCliResource:
-    return AtpDbtCliResource(project_dir=DBT_PROJECT, dbt_executable=dbt_executable())
+    # No ANSI colours: dbt's lines end up in Dagster's logs and, with -v, in files and pipes.
+    return AtpDbtCliResource(
+        project_dir=DBT_PROJECT,
+        dbt_executable=dbt_executable(),
+        global_config_flags=["--no-use-colors"],
+    )
 
 
 class AtpDbtPreparer(DbtProjectPreparer):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, redirect_stdout
 
 import dagster as dg
 
@@ -18,6 +20,7 @@ from ingest.preflight import check_paths
 from ingest.settings import Settings
 from orchestration.definitions import PIPELINE_JOB, build_definitions
 from orchestration.raw_assets import RAW_STEP, raw_asset_key
+from orchestration.run_health import wait_for_live_runs
 from orchestration.schedules import partition_range_tags
 
 _STEP_NAMES = {
@@ -38,12 +41,15 @@ def run_pipeline(
     years: Sequence[int] | None = None,
     *,
     instance: dg.DagsterInstance | None = None,
-    out: Callable[[str], None] = print,
+    out: Callable[[str], None] | None = None,
     rebuild_unchanged: bool = False,
+    verbose: bool = False,
 ) -> int:
     """Load the raw partitions of `years` (consecutive; default: every year due) from `source`
     ("api" or "landing"); if anything changed (or `rebuild_unchanged`), build every dbt model
-    and test, then publish. Returns a process exit code."""
+    and test, then publish. Returns a process exit code. dbt's own progress lines (which
+    dagster-dbt writes to stdout) show only when `verbose`."""
+    out = out or _printer(sys.stdout)
     if source == "api":
         settings.require_api_key()  # fail before any request
     check_paths(settings, source=source)
@@ -53,10 +59,14 @@ def run_pipeline(
     if years != list(range(years[0], years[-1] + 1)):
         raise ValueError(f"years must be consecutive, got {years}")
     verb = "fetching from the Census API" if source == "api" else "reloading from the landing zone"
+    instance = instance or _instance()
+    # One run at a time: after a dead run is cleaned up, wait (sleeping) for live ones, UI,
+    # schedule or command line. The run queue in turn counts this run while it is in progress.
+    wait_for_live_runs(instance, settings.warehouse, out)
     out(f"Raw partitions {years[0]}..{years[-1]} ({verb}) into {settings.warehouse}")
-    with _progress_to(out):
+    with _progress_to(out), _hidden_stdout(not verbose):
         result = defs.resolve_job_def(PIPELINE_JOB).execute_in_process(
-            instance=instance or _instance(),
+            instance=instance,
             tags=partition_range_tags(years),
             run_config={
                 "ops": {
@@ -129,6 +139,22 @@ def report(
             out(f"Wrote the HTML report {metadata['path'].value}")
     out("Done.")
     return 0
+
+
+def _printer(stream) -> Callable[[str], None]:
+    def write(line: str) -> None:
+        print(line, file=stream, flush=True)
+
+    return write
+
+
+@contextmanager
+def _hidden_stdout(hide: bool) -> Iterator[None]:
+    if not hide:
+        yield
+        return
+    with open(os.devnull, "w") as devnull, redirect_stdout(devnull):
+        yield
 
 
 class _Progress(logging.Handler):
