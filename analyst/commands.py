@@ -49,6 +49,7 @@ from analyst.queries import (
     source_of,
 )
 from analyst.report_data import TopPartners, top_partners
+from ingest.files import write_atomic
 from ingest.settings import Settings
 
 NO_TRADE = "-"
@@ -412,11 +413,10 @@ def export(args: argparse.Namespace, settings: Settings) -> str:
     with open_published(settings.published) as con:
         published = publication(con)
         tables = export_marts(con, out, args.format)
-    descriptions = mart_descriptions()
+        descriptions = mart_descriptions(con)
     readme = out / "README.md"
-    readme.write_text(
-        export_readme(tables, descriptions, settings.published, published, args.format),
-        encoding="utf-8",
+    write_atomic(
+        readme, export_readme(tables, descriptions, settings.published, published, args.format)
     )
     lines = [f"Exported {plural(len(tables), 'mart table')} ({args.format}) to {out}:"]
     lines += [
@@ -444,7 +444,8 @@ def export_readme(tables, descriptions, source: Path, published: dict[str, Any],
         f"One {fmt} file per table of schema `marts`. Money is in whole U.S. dollars, percentages "
         f"are in percent (35.2, not 0.352). {source_line(published)}",
         "",
-        f"Column descriptions: {descriptions.source}.",
+        "Column descriptions: the dbt models' documentation, as the published copy stores it "
+        "(DuckDB comments).",
     ]
     for table in tables:
         lines += ["", f"## {table.name}", ""]

@@ -7,7 +7,6 @@ so one connection can serve several queries.
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -502,52 +501,24 @@ def export_marts(con: duckdb.DuckDBPyConnection, out: Path, fmt: str) -> list[Ex
 
 @dataclass
 class Descriptions:
-    source: str  # where they came from, for the README
-    models: dict[str, str] = field(default_factory=dict)  # model -> description
-    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # model -> column -> text
+    models: dict[str, str] = field(default_factory=dict)  # table -> description
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> column -> text
 
 
-def mart_descriptions(project_dir: Path | None = None) -> Descriptions:
-    """Model and column descriptions from dbt (project_dir: the repository's dbt_project): the
-    compiled manifest (doc blocks resolved) when there is one, else the model yml files (doc
-    blocks resolved from the .md files), else none."""
-    project_dir = project_dir or DBT_PROJECT_DIR
-    manifest = project_dir / "target" / "manifest.json"
-    try:
-        nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
-        found = Descriptions(f"the dbt manifest ({_shown(manifest)})")
-        for node in nodes:
-            if node.get("resource_type") == "model":
-                name = node.get("alias") or node["name"]
-                found.models[name] = _flat(node.get("description"))
-                found.columns[name] = {
-                    c: _flat(col.get("description")) for c, col in node.get("columns", {}).items()
-                }
-        if found.models:
-            return found
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        pass
-    models_dir = project_dir / "models"
-    try:
-        import yaml
-
-        docs = _doc_blocks(models_dir)
-        found = Descriptions(f"the dbt model files ({_shown(models_dir)})")
-        for path in sorted(models_dir.rglob("*.yml")):
-            for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(
-                "models"
-            ) or []:
-                name = model["name"]
-                found.models[name] = _flat(_resolve_docs(model.get("description"), docs))
-                found.columns[name] = {
-                    col["name"]: _flat(_resolve_docs(col.get("description"), docs))
-                    for col in model.get("columns") or []
-                }
-        if found.models:
-            return found
-    except (ImportError, OSError, ValueError, KeyError, TypeError, AttributeError):
-        pass
-    return Descriptions("none found (no dbt manifest or model files)")
+def mart_descriptions(con: duckdb.DuckDBPyConnection) -> Descriptions:
+    """The marts' table and column descriptions, from the published copy itself: dbt writes
+    them as DuckDB comments (persist_docs) and publishing keeps them."""
+    found = Descriptions()
+    for table, comment in con.execute(
+        "SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = ?", [MARTS]
+    ).fetchall():
+        found.models[table] = comment or ""
+    for table, column, comment in con.execute(
+        "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE schema_name = ?",
+        [MARTS],
+    ).fetchall():
+        found.columns.setdefault(table, {})[column] = comment or ""
+    return found
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -591,26 +562,3 @@ def _strip_code(description: str) -> str:
 
 def _flat(text: str | None) -> str:
     return " ".join((text or "").split())
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.relative_to(DBT_PROJECT_DIR.parent))
-    except ValueError:
-        return str(path)
-
-
-_DOC_BLOCK = re.compile(r"{%-?\s*docs\s+(\w+)\s*-?%}(.*?){%-?\s*enddocs\s*-?%}", re.DOTALL)
-_DOC_REF = re.compile(r"""{{\s*doc\(\s*['"](\w+)['"]\s*\)\s*}}""")
-
-
-def _doc_blocks(models_dir: Path) -> dict[str, str]:
-    blocks = {}
-    for path in sorted(models_dir.rglob("*.md")):
-        for name, body in _DOC_BLOCK.findall(path.read_text(encoding="utf-8")):
-            blocks[name] = body.strip()
-    return blocks
-
-
-def _resolve_docs(text: str | None, docs: dict[str, str]) -> str:
-    return _DOC_REF.sub(lambda m: docs.get(m.group(1), ""), text or "")

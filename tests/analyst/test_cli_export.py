@@ -7,7 +7,6 @@ import re
 import duckdb
 import pytest
 
-from analyst import queries
 from analyst.queries import mart_descriptions
 from orchestration.cli import main
 
@@ -72,34 +71,20 @@ def test_export_writes_one_file_per_mart_and_a_readme(published, marts, capsys, 
         assert f"File `{table}.{fmt}`: {count:,} rows." in readme
         for name, kind in columns:
             assert re.search(rf"^\| {name} \| {re.escape(kind)} \| ", readme, re.M), (table, name)
-    # descriptions come from dbt (the manifest if prepared, else the model files)
-    assert "Column descriptions: the dbt " in readme
+    # descriptions come from the published copy's comments (dbt's persist_docs)
+    assert "Column descriptions: the dbt models' documentation" in readme
     assert "| partner_kind | VARCHAR | 'country' (code matches" in readme
     assert "| year | INTEGER | Calendar year (INTEGER). |" in readme
 
 
-def test_export_without_dbt_descriptions_leaves_them_blank(
-    published, capsys, tmp_path, monkeypatch
-):
-    monkeypatch.setattr(queries, "DBT_PROJECT_DIR", tmp_path / "no_dbt_project")
-    assert main(["export", "--out", str(tmp_path / "out"), "--format", "csv"]) == 0
-    readme = (tmp_path / "out" / "README.md").read_text()
-    assert "Column descriptions: none found" in readme
-    assert "| partner_code | VARCHAR |  |" in readme
-
-
-def test_descriptions_from_the_model_files_resolve_doc_blocks(tmp_path):
-    models = tmp_path / "models" / "marts"
-    models.mkdir(parents=True)
-    (models / "_docs.md").write_text("{% docs year %}\nCalendar\nyear.\n{% enddocs %}\n")
-    (models / "m.yml").write_text(
-        "models:\n  - name: m\n    description: A model.\n    columns:\n"
-        "      - name: year\n        description: \"{{ doc('year') }}\"\n      - name: x\n"
-    )
-    found = mart_descriptions(tmp_path)  # no target/manifest.json here
-    assert found.source.startswith("the dbt model files")
-    assert found.models == {"m": "A model."}
-    assert found.columns == {"m": {"year": "Calendar year.", "x": ""}}
+def test_descriptions_come_from_the_published_copys_comments(published):
+    # dbt writes every mart's descriptions as DuckDB comments (persist_docs); publishing keeps
+    # them, so the copy documents itself: no dbt project needed to read them.
+    with duckdb.connect(str(published.published), read_only=True) as con:
+        found = mart_descriptions(con)
+    assert found.columns["fct_atp_partner_year"]["year"] == "Calendar year (INTEGER)."
+    assert found.models["fct_atp_partner_year"].startswith("One row per")
+    assert all(found.columns[table] for table in found.models)
 
 
 def test_export_refuses_a_file_as_directory(published, capsys, tmp_path):
