@@ -57,10 +57,13 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 # Targets from the issue (2-core machine, install excluded).
 MAX_REQUESTS_PER_PARTITION = 2
 FULL_RUN = "full run"
-REFRESH = "refresh 2 years"
+REFRESH = "refresh 2 years, nothing new"
 REFRESH_REVISED = "refresh 2 years, revised"
-TARGET_SECONDS = {FULL_RUN: 30.0, REFRESH: 10.0, REFRESH_REVISED: 10.0, "report": 1.0}
-TARGET_RSS_MB = 500.0
+TARGET_SECONDS = {FULL_RUN: 30.0, "report": 1.0}
+# Refresh by change: the refreshes are judged against the full run measured in the same benchmark.
+TARGET_RATIO = {REFRESH: 0.25, REFRESH_REVISED: 0.6}
+TARGET_RSS_MB = 500.0  # the largest single process
+TARGET_TREE_MB = 800.0  # the whole process tree at once
 
 
 # ---------------------------------------------------------------------------------------------
@@ -417,7 +420,13 @@ def _median(values):
     return statistics.median(values) if values else float("nan")
 
 
-def summarize(label, runs: list[Measurement], target_s: float | None, check_requests: bool):
+def summarize(
+    label,
+    runs: list[Measurement],
+    target_s: float | None,
+    check_requests: bool,
+    full_run_s: float | None = None,
+):
     ok_runs = [m for m in runs if m.exit_code == 0]
     walls = [m.wall_s for m in runs]
     noisy = [_noisy(m) for m in runs]
@@ -434,9 +443,9 @@ def summarize(label, runs: list[Measurement], target_s: float | None, check_requ
         misses.append(f"wall {_median(walls):.2f} s > {target_s:g} s")
     if rss > TARGET_RSS_MB:
         misses.append(f"peak RSS {rss:.0f} MB > {TARGET_RSS_MB:g} MB")
+    if tree > TARGET_TREE_MB:
+        misses.append(f"tree RSS {tree:.0f} MB > {TARGET_TREE_MB:g} MB")
     warnings = []
-    if tree > TARGET_RSS_MB:  # not the issue's measure, but what the machine has to hold
-        warnings.append(f"tree sum {tree:.0f} MB > {TARGET_RSS_MB:g} MB")
     return {
         "scenario": label,
         "repetitions": len(runs),
@@ -449,6 +458,8 @@ def summarize(label, runs: list[Measurement], target_s: float | None, check_requ
         "maxrss_mb": rss,
         "tree_rss_mb": tree,
         "target_s": target_s,
+        "ratio_to_full_run": _median(walls) / full_run_s if full_run_s else None,
+        "target_ratio": TARGET_RATIO.get(label),
         "pass": not misses,
         "misses": misses,
         "warnings": warnings,
@@ -499,7 +510,12 @@ def markdown(meta, rows, overhead, notes) -> str:
         target = []
         if r["scenario"] != "report":
             target.append(f"≤{MAX_REQUESTS_PER_PARTITION} req/partition")
-        target += [f"≤{r['target_s']:g} s", f"≤{TARGET_RSS_MB:g} MB"]
+        if r["target_ratio"]:
+            wall += f" = {r['ratio_to_full_run']:.2f}× full"
+            target.append(f"≤{r['target_ratio']:g}× full run ({r['target_s']:.1f} s)")
+        else:
+            target.append(f"≤{r['target_s']:g} s")
+        target += [f"≤{TARGET_RSS_MB:g} MB", f"tree ≤{TARGET_TREE_MB:g} MB"]
         result = "pass" if r["pass"] else "**MISS**: " + "; ".join(r["misses"])
         if r["warnings"]:
             result += " (warning: " + "; ".join(r["warnings"]) + ")"
@@ -512,8 +528,8 @@ def markdown(meta, rows, overhead, notes) -> str:
         "",
         "Wall: median, then each repetition; * marks a repetition during which other work used",
         f"more than {NOISY_SHARE:.0%} of the machine's CPU (see `other` below): compare the others.",
-        "Peak RSS is judged on ru_maxrss (the largest single",
-        "process: the `atp` process or its dbt subprocess); the sampled tree sum shows both at once.",
+        "Peak RSS: ru_maxrss (the largest single process: the `atp` process or its dbt",
+        "subprocess) and the sampled sum of the whole process tree, each against its own target.",
         "",
         "## Where the time goes",
         "",
@@ -702,8 +718,13 @@ def _main(args, launcher: Launcher, log) -> int:
                         }
                     )
 
+    full_s = _median([m.wall_s for m in measurements[FULL_RUN]])
     rows = [
-        *(summarize(name, runs, TARGET_SECONDS[name], True) for name, runs in measurements.items()),
+        summarize(FULL_RUN, measurements[FULL_RUN], TARGET_SECONDS[FULL_RUN], True),
+        *(
+            summarize(name, measurements[name], ratio * full_s, True, full_s)
+            for name, ratio in TARGET_RATIO.items()
+        ),
         summarize("report", reports, TARGET_SECONDS["report"], False),
     ]
     notes = [
@@ -734,7 +755,9 @@ def _main(args, launcher: Launcher, log) -> int:
         "report_year": last_full_year,
         "targets": {
             "seconds": TARGET_SECONDS,
+            "ratio_to_full_run": TARGET_RATIO,
             "rss_mb": TARGET_RSS_MB,
+            "tree_rss_mb": TARGET_TREE_MB,
             "requests_per_partition": MAX_REQUESTS_PER_PARTITION,
         },
         "summary": rows,

@@ -30,7 +30,8 @@ EARLIEST_YEAR = 2010
 
 KEY_HELP = (
     "Get a free key at https://api.census.gov/data/key_signup.html (it is activated by an e-mail "
-    "link), then `export CENSUS_API_KEY=<your 40-character key>`."
+    "link), then `export CENSUS_API_KEY=<your 40-character key>`. To try everything first, "
+    "without a key or network: `make demo`."
 )
 
 
