@@ -17,7 +17,16 @@ from typing import Any
 
 import duckdb
 
-from analyst.formats import SOURCE, Table, bn, json_value, pct, render_markdown, title_name
+from analyst.formats import (
+    Table,
+    bn,
+    json_value,
+    pct,
+    plural,
+    render_markdown,
+    source_line,
+    title_name,
+)
 from analyst.queries import (
     AnalystError,
     Partner,
@@ -278,9 +287,9 @@ def sentences(b: Brief) -> Sentences:
         drivers=_drivers_sentence(b, then),
         drivers_table=_drivers_table(b, now),
         top_heading=(
-            f"Top {len(b.top)} ATP exporters to the U.S., {now}"
+            f"Top {plural(len(b.top), 'ATP exporter')} to the U.S., {now}"
             if b.flow == "imports"
-            else f"Top {len(b.top)} ATP importers from the U.S., {now}"
+            else f"Top {plural(len(b.top), 'ATP importer')} from the U.S., {now}"
         ),
         top_table=_top_table(b),
         footer=footer(b),
@@ -514,7 +523,11 @@ def footer(b: Brief) -> list[str]:
             "; share shift: marts.fct_atp_partner_share_shift_year; what drove the change: "
             "marts.fct_atp_partner_contribution_year"
         )
-    return [SOURCE, f"{about[0][0].upper()}{about[0][1:]}; {about[1]}.", figures + "."]
+    return [
+        source_line(b.published),
+        f"{about[0][0].upper()}{about[0][1:]}; {about[1]}.",
+        figures + ".",
+    ]
 
 
 # -- formats ------------------------------------------------------------------------------------
@@ -540,7 +553,7 @@ def brief_document(b: Brief) -> dict[str, Any]:
         {
             "partner": {
                 "partner_code": b.partner.code,
-                "partner_name": b.partner.name,
+                "partner_name": title_name(b.partner.name),
                 "partner_kind": b.partner.kind,
             },
             "year": b.year,
@@ -556,7 +569,7 @@ def brief_document(b: Brief) -> dict[str, Any]:
             "drivers": b.drivers,
             "data_through": b.published.get("newest_month"),
             "published_at": b.published.get("published_at"),
-            "source": SOURCE,
+            "source": source_line(b.published),
             "marts": {
                 "partner_year": f"marts.{b.table}",
                 "top": "marts.fct_atp_partner_year",

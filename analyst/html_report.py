@@ -25,7 +25,6 @@ from analyst.brief import (
     signed_money,
 )
 from analyst.formats import (
-    SOURCE,
     Table,
     Unit,
     fixed,
@@ -437,9 +436,7 @@ def render_partner_page(con: duckdb.DuckDBPyConnection, brief: Brief) -> str:
         meta=charts.esc(f"Data through {through}{stamp}."),
         css=_CSS + _BRIEF_CSS,
         body="\n".join(sections),
-        source="</p><p>".join(
-            charts.esc(source if line == SOURCE else line) for line in words.footer
-        ),
+        source="</p><p>".join(charts.esc(line) for line in words.footer),
     )
 
 

@@ -123,7 +123,8 @@ def test_markdown_brief_of_a_full_year(published, con, capsys):
         "\n"
         "---\n"
         "\n"
-        "Source: U.S. Census Bureau, International Trade API, advanced technology products.  \n"
+        # the fixture comes from the fake API on 127.0.0.1, and the source line says so
+        "Source: API at 127.0.0.1, not the Census Bureau (advanced technology products).  \n"
         f"Data through September 2026; published {stamp:%Y-%m-%d %H:%M} UTC.  \n"
         "Figures from the published marts: the partner's ATP, share, rank, the other direction, "
         "goods and the top 5: marts.fct_atp_partner_year; U.S. totals: marts.fct_us_atp_year; "
