@@ -37,7 +37,9 @@ def test_every_table_is_qualified(sql):
 
 @pytest.mark.parametrize("sql", RUNNABLE, ids=[f"query{i}" for i in range(len(RUNNABLE))])
 def test_a_readme_query_runs_on_the_published_copy(published, sql):
-    # The fixture holds 2024-2026: every example year must be one of them.
     with duckdb.connect(str(published.published), read_only=True) as con:
         rows = con.execute(sql).fetchall()
-    assert rows, sql
+    # The examples (the sql blocks) answer with rows: the fixture holds 2024-2026, so every
+    # example year must be one of them. An inline check (e.g. "are there partners of kind
+    # 'other'?") may rightly find none.
+    assert rows or sql not in BLOCKS, sql
