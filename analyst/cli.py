@@ -26,6 +26,9 @@ data/atp.duckdb, that every successful `make run` refreshes):
   atp category aerospace --year 2025 --flow exports
   atp sql "SELECT year, atp_imports_usd FROM marts.fct_us_atp_year ORDER BY year"
   atp export --format csv                 # to data/export/ (or --out DIR)
+  atp brief mexico --year 2024            # the story: headline, drivers, the mart of each figure
+  atp html --partner mexico               # a brief page with its charts
+  atp status                              # last checked, changed, published; next refresh
 """
 # The ATP groups as dbt_project/seeds/atp_categories.csv has them (a test keeps the two equal):
 # `atp category --help` lists them without opening the warehouse.

@@ -120,15 +120,13 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
                 with warehouse.get_connection() as con:
                     status = release_status(con, census_today(), config_settings.release_lag_days)
         loaded: dict[tuple[str, str], PartitionResult] = {}
-        failed: dict[str, list[str]] = {}
+        failed: dict[str, dict[int, str]] = {}
         for flow, flow_outcomes in outcomes.items():
             for year, outcome in flow_outcomes:
                 if isinstance(outcome, AtpError):
                     where, text = f"{flow} {year}", str(outcome)
-                    failed.setdefault(flow, []).append(
-                        text if text.startswith(where) else f"{where}: {text}"
-                    )
-                    context.log.error(failed[flow][-1])
+                    failed.setdefault(flow, {})[year] = text.removeprefix(f"{where}: ")
+                    context.log.error(f"{where}: {failed[flow][year]}")
                 else:
                     loaded[(flow, str(year))] = outcome
                     context.log.info(outcome.describe())
@@ -173,13 +171,17 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
 
 
 def _failure_summary(years, loaded, failed) -> str:
-    """Per flow with a failure: '2 of 3 year(s) loaded: 2024, 2025', then each failure."""
+    """Per flow with a failure: '2 of 3 year(s) loaded: 2024, 2025; failed:', then each reason
+    once, with the years it stopped ('imports 2025, 2026: the Census API ...')."""
     lines = []
     for flow, errors in failed.items():
         done = [key for (f, key), result in loaded.items() if f == flow]
         listed = f": {', '.join(done)}" if done else ""
         lines.append(f"{flow}: {len(done)} of {len(years)} year(s) loaded{listed}; failed:")
-        lines += errors
+        by_reason: dict[str, list[str]] = {}
+        for year, reason in errors.items():
+            by_reason.setdefault(reason, []).append(str(year))
+        lines += [f"{flow} {', '.join(ys)}: {reason}" for reason, ys in by_reason.items()]
     return "\n".join(lines)
 
 
@@ -200,6 +202,8 @@ def _load_all(context, settings, flow, years, source, budget):
                 )
                 stop = outcome
                 break
+    except AtpError as exc:  # e.g. the warehouse is busy: no year can load
+        stop = exc
     except Exception as exc:  # noqa: BLE001 - reported per year, not lost with the step
         stop = AtpError(f"{exc.__class__.__name__}: {exc}")
     except BaseException as exc:  # Ctrl-C: Dagster raises its interrupt inside the step

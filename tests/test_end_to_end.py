@@ -91,6 +91,7 @@ def test_partner_year_for_a_full_year(db):
         "atp_exports_usd": 52_800_000_000,  # 4.4 bn a month
         "atp_balance_usd": -67_200_000_000,
         "atp_imports_change_usd": 24 * B,  # vs 96 bn in 2024
+        "atp_exports_change_usd": 4_800_000_000,  # vs 48 bn
         "atp_imports_yoy_pct": pytest.approx(25.0),
         "atp_exports_yoy_pct": pytest.approx(10.0),  # vs 48 bn
         # U.S. total 2025: (10 + 9 + 7.5 + 2 + 1.2 + 3) bn x 12 = 392.4 bn
@@ -106,6 +107,11 @@ def test_partner_year_for_a_full_year(db):
         "goods_imports_yoy_pct": pytest.approx(100 * (480 / 456 - 1)),  # 2024: 38 bn x 12
         "goods_trade_yoy_pct": pytest.approx(3.75),  # 2024: 456 + 312 = 768 bn
         "atp_share_of_goods_imports_pct": pytest.approx(25.0),
+        # no value cell was empty: every amount is complete
+        "atp_imports_missing_cells": 0,
+        "atp_exports_missing_cells": 0,
+        "goods_imports_missing_cells": 0,
+        "goods_exports_missing_cells": 0,
     }
 
 
@@ -165,12 +171,19 @@ def test_us_year(db):
         "atp_imports_usd": 336 * B,
         "atp_exports_usd": 186 * B,
         "atp_balance_usd": -150 * B,
+        "atp_imports_change_usd": None,  # 2023 is not loaded: no base
+        "atp_exports_change_usd": None,
         "atp_imports_yoy_pct": None,
         "atp_exports_yoy_pct": None,
         "goods_imports_usd": 1452 * B,  # (93 + 28) bn x 12
         "goods_exports_usd": 930 * B,  # (62 + 15.5) bn x 12
         "goods_balance_usd": -522 * B,
+        "atp_imports_missing_cells": 0,
+        "atp_exports_missing_cells": 0,
+        "goods_imports_missing_cells": 0,
+        "goods_exports_missing_cells": 0,
     }
+    assert us[2025]["atp_imports_change_usd"] == pytest.approx((392.4 - 336) * B)
     assert us[2025]["atp_imports_yoy_pct"] == pytest.approx(100 * (392.4 / 336 - 1))
     assert us[2025]["atp_exports_yoy_pct"] == pytest.approx(100 * (193.2 / 186 - 1))
     assert us[2026]["months_covered"] == 9
@@ -329,7 +342,7 @@ def test_atp_report_prints_the_top_partners_and_the_us_total(built, db, capsys):
         "100.0",
         "-199.20",
     ]
-    assert lines[-1].startswith("Source: U.S. Census Bureau")
+    assert lines[-1].startswith("Source: API at 127.0.0.1, not the Census Bureau")
 
 
 def test_atp_report_on_exports_and_a_partial_year(built, db, capsys):
@@ -338,7 +351,7 @@ def test_atp_report_on_exports_and_a_partial_year(built, db, capsys):
     assert main(["report", "--year", "2026", "--flow", "exports", "--top", "1"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(
-        "Top 1 destinations of U.S. ATP exports, 2026, Jan-Sep (YoY vs the same 9 months of 2025"
+        "Top 1 destination of U.S. ATP exports, 2026, Jan-Sep (YoY vs the same 9 months of 2025"
     )
     # Canada: 5.5 bn x 9 = 49.5 bn vs 45 bn; share of 154.8 bn; balance 49.5 - 10.8 = 38.7 bn
     assert lines[2].split() == [
@@ -358,8 +371,12 @@ def test_atp_report_errors_are_one_line(built, db, capsys, tmp_path, monkeypatch
 
     assert main(["report", "--year", "2031"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("atp report: 2031 is not loaded in") and "2024-2026" in err
+    assert err.startswith("atp report: 2031 has no data yet:") and "runs through 2026" in err
     assert "\n" not in err
+    assert main(["report", "--year", "2019"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("atp report: 2019 is not loaded in") and "2024-2026" in err
+    assert "ATP_START_YEAR" in err
     monkeypatch.setenv("ATP_PUBLISHED", str(tmp_path / "missing.duckdb"))
     assert main(["report", "--year", "2025"]) == 2
     err = capsys.readouterr().err.strip()
@@ -388,7 +405,7 @@ def test_dbt_unit_tests_pass(built, tmp_path):
         env={**os.environ, "ATP_WAREHOUSE": str(copy)},
     )
     assert done.returncode == 0, done.stdout[-3000:]
-    assert "PASS=4 " in done.stdout  # YoY, share, rank, revisions
+    assert "PASS=11 " in done.stdout  # YoY, share, rank, revisions, missing cells, stories
 
 
 def _observed(instance, key: list[str]) -> dict:

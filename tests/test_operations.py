@@ -152,7 +152,7 @@ def test_a_revision_shows_in_the_marts_and_in_the_revisions_mart(env, fake_api):
     out: list[str] = []
     assert run_pipeline(env, "api", years=[2024, 2025], instance=instance, out=out.append) == 0
     assert any(
-        line.startswith("  WARNING census_hitech_imports: behind: the warehouse holds 2025-12")
+        line.startswith("  WARNING census_release_is_current: behind: the warehouse holds 2025-12")
         for line in out
     ), out
     assert out[-1] == "Done." and any(line.startswith("Published ") for line in out)

@@ -43,6 +43,9 @@ def test_every_asset_key():
         "marts/dim_partner",
         "marts/dim_atp_category",
         "marts/fct_atp_revisions",
+        "marts/fct_atp_partner_contribution_year",
+        "marts/fct_atp_partner_t12m",
+        "marts/fct_atp_partner_share_shift_year",
         "published/atp_warehouse",
         "published/html_report",
     }
@@ -114,3 +117,22 @@ def test_the_code_location_loads_from_the_environment(monkeypatch, tmp_path):
     assert settings.warehouse == str(tmp_path / "w.duckdb") and settings.start_year == 2020
     # The key is an EnvVar: its value is not part of the resource's configuration.
     assert "SENTINEL" not in repr(settings._get_non_default_public_field_values())
+
+
+def test_the_raw_step_loads_both_flows_with_optional_outputs_and_the_release_check():
+    # Refresh by change: one step for both flows, whose outputs are optional, so that a run
+    # that finds nothing new yields none and Dagster skips everything downstream.
+    raw = defs.resolve_assets_def(dg.AssetKey(["raw", "census_hitech_imports"]))
+    assert raw.node_def.name == "raw_census"
+    assert {key.to_user_string() for key in raw.keys} == {
+        "raw/census_hitech_imports",
+        "raw/census_hitech_exports",
+        "raw/census_hitech_imports_history",
+        "raw/census_hitech_exports_history",
+    }
+    outputs = {raw.get_output_name_for_asset_key(key) for key in raw.keys}
+    assert not any(o.is_required for o in raw.node_def.output_defs if o.name in outputs)
+    assert {(c.asset_key.to_user_string(), c.name) for c in raw.check_keys} == {
+        ("raw/census_hitech_imports", "census_release_is_current"),
+        ("raw/census_hitech_exports", "census_release_is_current"),
+    }
