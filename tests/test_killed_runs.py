@@ -28,7 +28,7 @@ from ingest import warehouse
 real = warehouse._replace_year
 def hang(*args):
     real(*args)
-    print("inside the transaction", flush=True)
+    print("inside the transaction", file=sys.stderr, flush=True)  # stdout hides dbt's lines
     time.sleep(120)
 warehouse._replace_year = hang
 from orchestration.cli import main
