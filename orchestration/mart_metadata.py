@@ -8,6 +8,7 @@ import dagster as dg
 import duckdb
 
 from analyst.commands import render_report
+from analyst.queries import source_of
 from analyst.report_data import latest_full_year, top_partners
 from ingest.warehouse import MARTS, mart_tables
 
@@ -30,7 +31,8 @@ def mart_metadata(con: duckdb.DuckDBPyConnection) -> dict[dg.AssetKey, dict]:
     key = dg.AssetKey([MARTS, "fct_atp_partner_year"])
     year = latest_full_year(con) if key in found else None
     if year is not None:
-        preview = render_report(top_partners(con, year, "imports", 10), "markdown")
+        data = top_partners(con, year, "imports", 10)
+        preview = render_report(data, "markdown", source_of(con))
         found[key]["top_10_atp_import_sources"] = dg.MetadataValue.md(preview)
     return found
 
