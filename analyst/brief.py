@@ -36,22 +36,9 @@ from analyst.queries import (
     records,
     require_year,
 )
+from analyst.report_data import MONTHS
 from ingest.warehouse import MARTS
 
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
 ORDINALS += ("tenth",)
 TOP = 5

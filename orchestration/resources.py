@@ -12,6 +12,7 @@ from ingest.settings import Settings
 from ingest.warehouse import DUCKDB_CONFIG
 
 KEY_VARIABLE = "CENSUS_API_KEY"
+_PATHS = ("warehouse", "landing_dir", "published", "report_dir")
 
 
 class AtpSettings(dg.ConfigurableResource):
@@ -33,38 +34,20 @@ class AtpSettings(dg.ConfigurableResource):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AtpSettings:
-        return cls(
-            base_url=settings.base_url,
-            # Only when set: an EnvVar that is not set fails the resource, and a rebuild from
-            # the landing zone or the UI without a key must still work.
-            api_key=dg.EnvVar(KEY_VARIABLE) if settings.api_key else None,
-            warehouse=str(settings.warehouse),
-            landing_dir=str(settings.landing_dir),
-            published=str(settings.published),
-            report_dir=str(settings.report_dir),
-            start_year=settings.start_year,
-            release_lag_days=settings.release_lag_days,
-            refresh_cron=settings.refresh_cron,
-            min_free_mb=settings.min_free_mb,
-            demo=settings.demo,
-        )
+        values = {name: getattr(settings, name) for name in cls.model_fields}
+        values.update({name: str(values[name]) for name in _PATHS})
+        # Only when set: an EnvVar that is not set fails the resource, and a rebuild from the
+        # landing zone or the UI without a key must still work.
+        values["api_key"] = dg.EnvVar(KEY_VARIABLE) if settings.api_key else None
+        return cls(**values)
 
     @property
     def settings(self) -> Settings:
         """The plain settings object that `ingest/` takes."""
-        return Settings(
-            base_url=self.base_url,
-            api_key=(self.api_key or "").strip() or None,
-            warehouse=Path(self.warehouse),
-            landing_dir=Path(self.landing_dir),
-            published=Path(self.published),
-            report_dir=Path(self.report_dir),
-            start_year=self.start_year,
-            release_lag_days=self.release_lag_days,
-            refresh_cron=self.refresh_cron,
-            min_free_mb=self.min_free_mb,
-            demo=self.demo,
-        )
+        values = {name: getattr(self, name) for name in type(self).model_fields}
+        values.update({name: Path(values[name]) for name in _PATHS})
+        values["api_key"] = (self.api_key or "").strip() or None
+        return Settings(**values)
 
 
 def warehouse_resource(settings: Settings) -> DuckDBResource:
