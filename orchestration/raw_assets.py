@@ -116,7 +116,10 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
                 )
                 if interrupted:
                     break
-            else:
+            failing = interrupted or any(
+                isinstance(outcome, AtpError) for found in outcomes.values() for _, outcome in found
+            )
+            if not failing:  # (a failing step says why; a busy file would only make this wait)
                 with warehouse.get_connection() as con:
                     status = release_status(con, census_today(), config_settings.release_lag_days)
         loaded: dict[tuple[str, str], PartitionResult] = {}
