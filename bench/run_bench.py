@@ -324,6 +324,7 @@ def make_env(workdir: Path, api: FakeCensusApi, start_year: int) -> dict[str, st
         ATP_PUBLISHED=str(workdir / "published.duckdb"),
         DAGSTER_HOME=str(dagster_home),
         PYTHONUNBUFFERED="1",  # progress lines arrive as printed: they time the phases
+        ATP_VERBOSE="1",  # dbt's own lines too: they split the dbt phase
     )
     return env
 

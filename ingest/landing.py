@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +23,7 @@ from pathlib import Path
 from ingest.census_format import CensusTable, check_flow, parse_table
 from ingest.client import Fetch
 from ingest.errors import CensusResponseError, LandingError
+from ingest.files import write_atomic
 
 MANIFEST_SUFFIX = ".manifest.json"
 
@@ -177,16 +176,7 @@ def partition_dir(landing_dir: Path, flow: str, year: int) -> Path:
 
 def _write_new(path: Path, data: bytes) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.link(tmp, path)  # fails if the name exists: a landed file is never overwritten
-        finally:
-            os.unlink(tmp)
+        write_atomic(path, data, replace=False)  # a landed file is never overwritten
     except FileExistsError:
         raise LandingError(f"{path} already exists; landed files are never overwritten.") from None
     except OSError as exc:

@@ -153,9 +153,11 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
 
 
 def _cron(value: str) -> str:
-    from croniter import croniter  # loaded only when a cron is set: `atp --help` stays fast
-
     fields = value.split()
+    if " ".join(fields) == DEFAULT_REFRESH_CRON:
+        return DEFAULT_REFRESH_CRON
+    from croniter import croniter  # only for a cron of one's own: `atp report` starts fast
+
     if len(fields) != 5 or not croniter.is_valid(" ".join(fields)):
         raise ConfigError(
             f"ATP_REFRESH_CRON={value!r} is not a cron schedule of five fields "

@@ -113,3 +113,18 @@ def test_a_failed_year_beside_an_unchanged_one_publishes_nothing(env, fake_api, 
     assert "imports 2026: the Census API rejected the request with HTTP 400" in text
     assert _stamp(env.published) == before
     assert read_freshness(env.published).last_checked == checked_before  # not a good check
+
+
+def test_a_year_not_released_yet_is_observed_not_materialized(env, fake_api):
+    # The fixture has no 2027: the API answers 204. The year must not show as materialized
+    # with 0 rows in the UI's partition bar; an observation says it is not released yet.
+    instance = dg.DagsterInstance.ephemeral()
+    out: list[str] = []
+    assert run_pipeline(env, "api", years=[2027], instance=instance, out=out.append) == 0
+    assert "  imports 2027: not released yet (HTTP 204); kept 0 stored rows" in out
+    assert out[-1].endswith("published copy unchanged.")
+    imports = raw_asset_key("imports")
+    assert instance.get_materialized_partitions(imports) == set()
+    (observed,) = instance.fetch_observations(imports, limit=5).records
+    assert observed.asset_observation.partition == "2027"
+    assert observed.asset_observation.metadata["status"].value == "not_released"
