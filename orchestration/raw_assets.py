@@ -116,23 +116,10 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
                 )
                 if interrupted:
                     break
-            failing = interrupted or any(
-                isinstance(outcome, AtpError) for found in outcomes.values() for _, outcome in found
-            )
-            if not failing:  # (a failing step says why; a busy file would only make this wait)
+            loaded, failed = _split(context, outcomes)
+            if not (failed or interrupted):  # (a busy file would only make this wait)
                 with warehouse.get_connection() as con:
                     status = release_status(con, census_today(), config_settings.release_lag_days)
-        loaded: dict[tuple[str, str], PartitionResult] = {}
-        failed: dict[str, dict[int, str]] = {}
-        for flow, flow_outcomes in outcomes.items():
-            for year, outcome in flow_outcomes:
-                if isinstance(outcome, AtpError):
-                    where, text = f"{flow} {year}", str(outcome)
-                    failed.setdefault(flow, {})[year] = text.removeprefix(f"{where}: ")
-                    context.log.error(f"{where}: {failed[flow][year]}")
-                else:
-                    loaded[(flow, str(year))] = outcome
-                    context.log.info(outcome.describe())
         if failed or interrupted:
             # The step fails: record by hand the years that did change before saying so.
             for (flow, key), result in loaded.items():
@@ -171,6 +158,22 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
             yield dg.MaterializeResult(asset_key=history_asset_key(flow))
 
     return raw_census
+
+
+def _split(context, outcomes) -> tuple[dict, dict]:
+    """The loaded partitions by (flow, year key), and the failures' reasons by flow and year."""
+    loaded: dict[tuple[str, str], PartitionResult] = {}
+    failed: dict[str, dict[int, str]] = {}
+    for flow, flow_outcomes in outcomes.items():
+        for year, outcome in flow_outcomes:
+            if isinstance(outcome, AtpError):
+                where, text = f"{flow} {year}", str(outcome)
+                failed.setdefault(flow, {})[year] = text.removeprefix(f"{where}: ")
+                context.log.error(f"{where}: {failed[flow][year]}")
+            else:
+                loaded[(flow, str(year))] = outcome
+                context.log.info(outcome.describe())
+    return loaded, failed
 
 
 def _failure_summary(years, loaded, failed) -> str:
