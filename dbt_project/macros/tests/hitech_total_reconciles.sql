@@ -14,9 +14,6 @@
     Rows come largest gap first; largest_gap_usd repeats the largest |gap| among the returned
     rows on every row, so the stored failures (store_failures) say it in their first line. -#}
 {% test hitech_total_reconciles(model, gaps='material', tolerance_pct=0.1, min_gap_usd=1000) %}
-    {%- if gaps not in ('material', 'any') -%}
-        {%- do exceptions.raise_compiler_error("hitech_total_reconciles: gaps must be 'material' or 'any', not " ~ gaps) -%}
-    {%- endif %}
     with
 
     partner_months as (
@@ -32,42 +29,15 @@
         group by all
     ),
 
-    findings as (
+    compared as (
         select
-            partner_code,
-            month_start,
-            total_usd,
-            parts_usd,
-            missing_cells,
-            case when not unreconcilable then total_usd - parts_usd end as gap_usd,
-            case
-                when unreconcilable then 'missing component'
-                when abs(total_usd - parts_usd) > {{ tolerance_pct }} / 100 * abs(total_usd)
-                    and abs(total_usd - parts_usd) > {{ min_gap_usd }} then 'material gap'
-                when total_usd <> parts_usd then 'gap'
-            end as finding
-        from (
-            select
-                *,
-                total_rows = 0 or part_rows = 0 or missing_cells > 0 as unreconcilable
-            from partner_months
-        )
+            *,
+            total_rows = 0 or part_rows = 0 or missing_cells > 0 as unreconcilable
+        from partner_months
     ),
 
-    reported as (
-        select *
-        from findings
-        {% if gaps == 'material' -%}
-        where finding = 'material gap'
-        {%- else -%}
-        where finding is not null
-        {%- endif %}
-    )
-
-    select
-        *,
-        round(100 * abs(gap_usd) / nullif(abs(total_usd), 0), 4) as gap_pct,
-        max(abs(gap_usd)) over () as largest_gap_usd
-    from reported
-    order by abs(gap_usd) desc nulls last, partner_code, month_start
+    {{ reconciliation_findings(
+        'hitech_total_reconciles', ['partner_code', 'month_start'], 'total_usd', 'parts_usd',
+        gaps, tolerance_pct, min_gap_usd
+    ) }}
 {% endtest %}

@@ -15,9 +15,6 @@
     Rows come largest gap first; largest_gap_usd repeats the largest |gap| among the returned
     rows on every row (see the stored failures). -#}
 {% test us_total_matches_countries(model, tolerance_pct=0.5, min_gap_usd=1000, gaps='material') %}
-    {%- if gaps not in ('material', 'any') -%}
-        {%- do exceptions.raise_compiler_error("us_total_matches_countries: gaps must be 'material' or 'any', not " ~ gaps) -%}
-    {%- endif %}
     with
 
     us_total as (
@@ -59,37 +56,8 @@
         where month_start in (select month_start from us_total)
     ),
 
-    findings as (
-        select
-            month_start,
-            hitech_code,
-            us_total_usd,
-            countries_usd,
-            missing_cells,
-            case when not unreconcilable then us_total_usd - countries_usd end as gap_usd,
-            case
-                when unreconcilable then 'missing component'
-                when abs(us_total_usd - countries_usd) > {{ tolerance_pct }} / 100 * abs(us_total_usd)
-                    and abs(us_total_usd - countries_usd) > {{ min_gap_usd }} then 'material gap'
-                when us_total_usd <> countries_usd then 'gap'
-            end as finding
-        from compared
-    ),
-
-    reported as (
-        select *
-        from findings
-        {% if gaps == 'material' -%}
-        where finding = 'material gap'
-        {%- else -%}
-        where finding is not null
-        {%- endif %}
-    )
-
-    select
-        *,
-        round(100 * abs(gap_usd) / nullif(abs(us_total_usd), 0), 4) as gap_pct,
-        max(abs(gap_usd)) over () as largest_gap_usd
-    from reported
-    order by abs(gap_usd) desc nulls last, month_start, hitech_code
+    {{ reconciliation_findings(
+        'us_total_matches_countries', ['month_start', 'hitech_code'], 'us_total_usd',
+        'countries_usd', gaps, tolerance_pct, min_gap_usd
+    ) }}
 {% endtest %}
