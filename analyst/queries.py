@@ -23,7 +23,6 @@ from ingest.warehouse import MARTS, connect, mart_tables, sql_string, table_exis
 
 REQUIRED_MARTS = ("fct_atp_partner_year", "fct_us_atp_year")
 FLOWS = ("imports", "exports")
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 
 
 class AnalystError(AtpError):
@@ -558,7 +557,3 @@ def _listing(labels: list[str], limit: int = 10) -> str:
 
 def _strip_code(description: str) -> str:
     return re.sub(r"\s*\[\d+\]\s*$", "", description)
-
-
-def _flat(text: str | None) -> str:
-    return " ".join((text or "").split())
