@@ -9,8 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import operator
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
+
+import orjson
 
 from ingest.errors import CensusResponseError
 
@@ -52,8 +55,9 @@ def content_hash(columns: tuple[str, ...], rows: list[tuple[str | None, ...]]) -
     """sha256 of one JSON array: the column names, then the rows ordered by CTY_CODE, HITECH and
     time (which identify a row: the parse refuses duplicates). Cells are strings or null."""
     ordered = sorted(rows, key=_ROW_KEY)
-    text = json.dumps([list(columns), *ordered], ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    # orjson writes the bytes json.dumps(..., ensure_ascii=False, separators=(",", ":")) does
+    # (the hashes stored by earlier versions stay valid; a test compares the two), 10x faster.
+    return hashlib.sha256(orjson.dumps([list(columns), *ordered])).hexdigest()
 
 
 _ROW_KEY = operator.itemgetter(0, 2, 5)  # CTY_CODE, HITECH, time in raw-table column order
@@ -70,6 +74,10 @@ def check_flow(flow: str) -> None:
 
 
 def decode_json(body: bytes) -> object:
+    try:
+        return orjson.loads(body)  # 2x json's speed on a 2.6 MB answer
+    except orjson.JSONDecodeError:
+        pass  # json also reads what orjson refuses (NaN, Infinity): the checks then name it
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -110,8 +118,15 @@ def table_from_json(data: object, flow: str, year: int) -> CensusTable:
         )
     # Predicate columns are appended and a name can repeat: take each name's first occurrence.
     positions = tuple(header.index(name) for name in wanted)
-    pick = operator.itemgetter(*positions)
     months = {f"{year}-{m:02d}" for m in range(1, 13)}
+    table = _well_formed_table(flow, year, header, body_rows, positions, months)
+    return table or _checked_row_by_row(flow, year, header, body_rows, positions, months)
+
+
+def _checked_row_by_row(flow, year, header, body_rows, positions, months) -> CensusTable:
+    """table_from_json's checks one row at a time: the rule, and the error naming the row."""
+    where = f"{flow} {year}"
+    pick = operator.itemgetter(*positions)
     width = len(header)
     rows: list[tuple[str | None, ...]] = []
     seen: set[tuple[str, str, str]] = set()
@@ -160,12 +175,48 @@ def table_from_json(data: object, flow: str, year: int) -> CensusTable:
     return CensusTable(
         flow=flow,
         year=year,
-        columns=tuple(wanted),
+        columns=tuple(wanted_columns(flow)),
         rows=rows,
         header_positions=positions,
         months=sorted({month for _, _, month in seen}),
         missing_values=missing_values,
     )
+
+
+def _well_formed_table(flow, year, header, body_rows, positions, months) -> CensusTable | None:
+    """The table, when every row passes _checked_row_by_row with no missing value (the API's
+    everyday answer), checked a column at a time: half the loop's time on 36,000 rows. None on
+    anything else: the loop then reports the exact row, or reads the missing values."""
+    if set(map(len, body_rows)) != {len(header)}:
+        return None
+    rows = list(map(operator.itemgetter(*positions), body_rows))
+    codes, names, hitechs, descriptions, values, row_months = zip(*rows, strict=True)
+    cells = (codes, names, hitechs, descriptions, values, row_months)
+    if any(set(map(type, column)) != {str} for column in cells):
+        return None
+    if not (all(values) and "".join(values).isdigit() and "".join(values).isascii()):
+        return None
+    present = set(row_months)
+    if not present <= months or not _plain_codes(codes) or not _plain_codes(hitechs):
+        return None
+    if len(set(zip(codes, hitechs, row_months, strict=True))) != len(rows):
+        return None
+    return CensusTable(
+        flow=flow,
+        year=year,
+        columns=tuple(wanted_columns(flow)),
+        rows=rows,
+        header_positions=positions,
+        months=sorted(present),
+        missing_values=0,
+    )
+
+
+def _plain_codes(codes) -> bool:
+    """Whether no two distinct codes normalize to the same (say "-" and ""), so that distinct
+    codes are distinct keys."""
+    normalized = Counter(normalize_total(code) for code in set(codes))
+    return all(count == 1 for count in normalized.values())
 
 
 def normalize_total(code: str) -> str:

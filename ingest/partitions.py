@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
@@ -83,9 +83,9 @@ def load_years(
     request. Pass the same `budget` for both flows of a run to share it across them (a given
     `client` brings its own).
 
-    All the years go through one warehouse connection. From the API, the next year is fetched
-    while this one lands and loads: still one request in flight at a time, but the wait for the
-    API overlaps our own work.
+    All the years go through one warehouse connection. From the API, the next year is fetched,
+    checked and landed (Python work) while this one loads (DuckDB work, which runs outside the
+    GIL): still one request in flight at a time, and the two cores both busy.
     """
     if source not in ("api", "landing"):
         raise ValueError(f"source must be 'api' or 'landing', not {source!r}")
@@ -101,14 +101,16 @@ def load_years(
             return
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fetch-{flow}")
         stack.callback(pool.shutdown, wait=True, cancel_futures=True)
-        upcoming = pool.submit(client.fetch_year, flow, years[0]) if years else None
+
+        def fetch_and_land(year: int) -> Future[tuple[Fetch, LandedFile | None]]:
+            return pool.submit(_fetch_and_land, settings, client, flow, year)
+
+        upcoming = fetch_and_land(years[0]) if years else None
         for i, year in enumerate(years):
             current = upcoming
             # Only the fetch in flight and the one being stored are held in memory.
-            upcoming = (
-                pool.submit(client.fetch_year, flow, years[i + 1]) if i + 1 < len(years) else None
-            )
-            yield year, _logged(lambda fetch=current: _store(settings, con, fetch.result()))
+            upcoming = fetch_and_land(years[i + 1]) if i + 1 < len(years) else None
+            yield year, _logged(lambda fetched=current: _store(settings, con, *fetched.result()))
 
 
 def _logged(load: Callable[[], PartitionResult]) -> PartitionResult | AtpError:
@@ -125,9 +127,9 @@ def fetch_and_load(
 ) -> PartitionResult:
     """Fetch a partition from the API, land the response, then replace the raw partition."""
     client = client or CensusClient(settings.base_url, settings.require_api_key())
-    fetch = client.fetch_year(flow, year)
+    fetched = _fetch_and_land(settings, client, flow, year)
     with writer(settings.warehouse) as con:
-        return _store(settings, con, fetch)
+        return _store(settings, con, *fetched)
 
 
 def reload_from_landing(settings: Settings, flow: str, year: int) -> PartitionResult:
@@ -137,8 +139,24 @@ def reload_from_landing(settings: Settings, flow: str, year: int) -> PartitionRe
         return _reload(settings, con, flow, year)
 
 
-def _store(settings: Settings, con: Connection, fetch: Fetch) -> PartitionResult:
+def _fetch_and_land(
+    settings: Settings, client: CensusClient, flow: str, year: int
+) -> tuple[Fetch, LandedFile | None]:
+    """Fetch a year (parsed and validated on arrival) and land a released answer."""
+    fetch = client.fetch_year(flow, year)
     if not fetch.released:
+        return fetch, None
+    what = f"store {fetch.flow} {fetch.year}"
+    # The body lands once; DuckDB holds it about twice (raw and history tables) plus its WAL.
+    ensure_free_space(settings.landing_dir, len(fetch.body), settings.min_free_mb, what)
+    ensure_free_space(settings.warehouse, 3 * len(fetch.body), settings.min_free_mb, what)
+    return fetch, land(settings.landing_dir, fetch)
+
+
+def _store(
+    settings: Settings, con: Connection, fetch: Fetch, landed: LandedFile | None
+) -> PartitionResult:
+    if landed is None:
         # 204: the year is not published yet. What we already hold stays as it is.
         return PartitionResult(
             fetch.flow,
@@ -150,11 +168,6 @@ def _store(settings: Settings, con: Connection, fetch: Fetch) -> PartitionResult
             requests=fetch.attempts,
             stored_rows=stored_row_count(con, fetch.flow, fetch.year),
         )
-    what = f"store {fetch.flow} {fetch.year}"
-    # The body lands once; DuckDB holds it about twice (raw and history tables) plus its WAL.
-    ensure_free_space(settings.landing_dir, len(fetch.body), settings.min_free_mb, what)
-    ensure_free_space(settings.warehouse, 3 * len(fetch.body), settings.min_free_mb, what)
-    landed = land(settings.landing_dir, fetch)
     # The response was parsed and validated on arrival: do not parse it again.
     return _load(settings, con, landed, requests=fetch.attempts, table=fetch.table)
 

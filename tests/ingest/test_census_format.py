@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
 
+from ingest import census_format
 from ingest.census_format import MalformedJson, normalize_total, parse_table
 from ingest.errors import CensusResponseError
 
@@ -132,3 +134,85 @@ def test_truncated_json_is_reported_as_malformed():
 def test_an_object_instead_of_rows_is_refused():
     with pytest.raises(CensusResponseError, match="not a JSON array of rows"):
         parse_table(b'{"error": "x"}', "imports", 2024)
+
+
+def _full_answer(year: int) -> list[list[str]]:
+    """An everyday answer: every partner x HITECH x month, totals marked "-", extra columns."""
+    header = ["CTY_NAME", "GEN_VAL_MO", "HITECH", "time", "CTY_CODE", "HITECH_DESC", "COMM_LVL"]
+    rows = [
+        [
+            f"PARTNER {code}",
+            str(code * 31 + hitech * 7 + month),
+            f"{hitech:02d}",
+            f"{year}-{month:02d}",
+            str(code),
+            f"GROUP [{hitech:02d}]",
+            "HT",
+        ]
+        for code in range(1000, 1040)
+        for hitech in range(1, 11)
+        for month in range(1, 13)
+    ]
+    rows += [["TOTAL FOR ALL COUNTRIES", "999", "-", f"{year}-01", "-", "ALL", "HT"]]
+    return [header, *rows]
+
+
+def test_the_column_checks_read_an_everyday_answer_exactly_as_the_row_checks_do():
+    data = _full_answer(2024)
+    header, body_rows = data[0], data[1:]
+    positions = tuple(header.index(name) for name in census_format.wanted_columns("imports"))
+    months = {f"2024-{m:02d}" for m in range(1, 13)}
+    args = ("imports", 2024, header, body_rows, positions, months)
+    fast = census_format._well_formed_table(*args)
+    assert fast is not None  # the everyday answer takes the column checks
+    assert fast == census_format._checked_row_by_row(*args)
+    assert len(fast.rows) == 40 * 10 * 12 + 1 and fast.months == sorted(months)
+    assert parse_table(body(data), "imports", 2024) == fast
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "value", "error"),
+    [
+        (5, 1, "", None),  # a missing value: read by the row checks, not refused
+        (7, 1, 12, "row 7 .* has GEN_VAL_MO=12"),  # a number, not a string
+        (8, 1, "\u0661", "row 8 .* has GEN_VAL_MO="),  # a digit, but not an ASCII one
+        (9, 0, None, None),  # a null name reads as ""
+        (10, 3, "2023-12", "row 10 has time='2023-12'"),
+        (13, 2, "01", "duplicate row for CTY_CODE='1000', HITECH='01', time=2024-01"),
+        (-1, 4, "", "duplicate row for CTY_CODE='', HITECH='-'"),  # "" and "-" both total
+    ],
+)
+def test_an_answer_off_the_everyday_shape_gets_the_row_checks(row, column, value, error):
+    data = _full_answer(2024)
+    if row == -1:  # a second all-countries total (its code set to "" below)
+        data.append(["TOTAL FOR ALL COUNTRIES", "1", "-", "2024-01", "-", "ALL", "HT"])
+    data[row][column] = value
+    if error:
+        with pytest.raises(CensusResponseError, match=error):
+            parse_table(body(data), "imports", 2024)
+    else:
+        table = parse_table(body(data), "imports", 2024)
+        assert len(table.rows) == len(data) - 1
+        assert table.missing_values == (1 if value == "" else 0)
+
+
+@pytest.mark.parametrize(
+    "cell", ['quote " and \\ backslash', "control \x00\x1f\t\n\r\b\f", "é ü \u2028 \U0001f600", "/"]
+)
+def test_the_content_hash_is_the_sha256_of_the_compact_json_earlier_versions_stored(cell):
+    # Vintages stored before keep their hash: the same content must give the same hash.
+    columns = ("CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC", "GEN_VAL_MO", "time")
+    rows = [
+        ("2010", cell, "01", "B [01]", None, "2024-01"),
+        ("1000", "X", "02", cell, "5", "2024-02"),
+    ]
+    ordered = sorted(rows, key=lambda r: (r[0], r[2], r[5]))
+    text = json.dumps([list(columns), *ordered], ensure_ascii=False, separators=(",", ":"))
+    assert census_format.content_hash(columns, rows) == hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_json_that_only_python_reads_is_checked_not_called_malformed():
+    header = ["CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC", "GEN_VAL_MO", "time"]
+    data = b'[%s, ["2010", "MEXICO", "01", "B [01]", NaN, "2024-01"]]'
+    with pytest.raises(CensusResponseError, match=r"row 1 .* has GEN_VAL_MO=nan, which is not"):
+        parse_table(data % json.dumps(header).encode(), "imports", 2024)
