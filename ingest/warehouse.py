@@ -1,7 +1,8 @@
 """Write raw Census rows into the DuckDB warehouse, one (flow, year) partition at a time.
 
-A partition load is a single transaction (delete that year, insert the new rows), so a failure at
-any point leaves the previous rows, and loading the same rows twice gives the same table.
+A partition load is a single transaction (add the vintage to the history table, point the year at
+it), so a failure at any point leaves the previous rows, and loading the same rows twice gives the
+same table. The raw table is a view: the history rows of each year's current vintage.
 
 A vintage is identified by its content (CensusTable.content_hash, kept in the history table's
 `_content_sha256`), not by its bytes: a fetch whose content equals the partition's vintage before
@@ -68,32 +69,76 @@ def history_table(flow: str) -> str:
     return f"{raw_table(flow)}_history"
 
 
+def current_table(flow: str) -> str:
+    """Which vintage (landed file) of each year the raw table shows."""
+    return f"{raw_table(flow)}_current"
+
+
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     for flow, value_column in VALUE_COLUMN.items():
         # Fields exactly as delivered (strings; a missing value is NULL); dbt staging types them.
-        # The raw table holds the newest vintage of each year, the history table every distinct
-        # vintage ever fetched.
-        for table in (raw_table(flow), history_table(flow)):
-            con.execute(
-                f"""
-                CREATE TABLE IF NOT EXISTS {table} (
-                    "CTY_CODE" VARCHAR,
-                    "CTY_NAME" VARCHAR,
-                    "HITECH" VARCHAR,
-                    "HITECH_DESC" VARCHAR,
-                    "{value_column}" VARCHAR,
-                    "time" VARCHAR,
-                    "year" INTEGER NOT NULL,
-                    "_fetched_at" TIMESTAMP NOT NULL,  -- UTC
-                    "_landing_file" VARCHAR NOT NULL   -- relative to ATP_LANDING_DIR
-                )
-                """
+        # The history table holds every distinct vintage ever fetched.
+        con.execute(
+            f"""
+            CREATE TABLE IF NOT EXISTS {history_table(flow)} (
+                "CTY_CODE" VARCHAR,
+                "CTY_NAME" VARCHAR,
+                "HITECH" VARCHAR,
+                "HITECH_DESC" VARCHAR,
+                "{value_column}" VARCHAR,
+                "time" VARCHAR,
+                "year" INTEGER NOT NULL,
+                "_fetched_at" TIMESTAMP NOT NULL,  -- UTC
+                "_landing_file" VARCHAR NOT NULL,  -- relative to ATP_LANDING_DIR
+                "_content_sha256" VARCHAR  -- NULL for vintages stored before it was recorded
             )
-        # The vintage's content hash; NULL for vintages stored before it was recorded. Only in
-        # the history table, so the raw table keeps the columns dbt's sources declare.
+            """
+        )
         if "_content_sha256" not in _columns(con, history_table(flow)):
             con.execute(f'ALTER TABLE {history_table(flow)} ADD COLUMN "_content_sha256" VARCHAR')
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {current_table(flow)} "
+            '("year" INTEGER NOT NULL, "_landing_file" VARCHAR NOT NULL)'
+        )
+        if _table_type(con, raw_table(flow)) == "BASE TABLE":
+            _raw_table_to_view(con, flow)
+        # The raw table is the newest vintage of each year: a view of the history, so that a
+        # load writes each row once (writing it twice cost more than the rest of the load).
+        con.execute(
+            f"CREATE VIEW IF NOT EXISTS {raw_table(flow)} AS "
+            f"SELECT h.* EXCLUDE (_content_sha256) FROM {history_table(flow)} AS h "
+            f"SEMI JOIN {current_table(flow)} AS c USING (year, _landing_file)"
+        )
+
+
+def _raw_table_to_view(con: duckdb.DuckDBPyConnection, flow: str) -> None:
+    """A warehouse from before the raw view: its raw table's rows become the years' current
+    vintages (added to the history if it lacks them), in one transaction."""
+    raw, history, current = raw_table(flow), history_table(flow), current_table(flow)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            f"INSERT INTO {history} BY NAME SELECT * FROM {raw} "
+            f"WHERE _landing_file NOT IN (SELECT _landing_file FROM {history})"
+        )
+        con.execute(
+            f"INSERT INTO {current} SELECT year, any_value(_landing_file) FROM {raw} GROUP BY year"
+        )
+        con.execute(f"DROP TABLE {raw}")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _table_type(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    schema, name = table.split(".")
+    row = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return row[0] if row else None
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -158,7 +203,7 @@ def load_partition(
                 _insert_body(con, history, table, body, fetched_at, landing_file)
                 changed = True
         if current and (changed or _current_content(con, table) != table.content_hash):
-            _replace_year(con, table.flow, table.year, source)
+            _make_current(con, table.flow, table.year, source)
             changed = True
         con.execute("COMMIT")
     except BaseException:
@@ -168,12 +213,12 @@ def load_partition(
 
 
 def _current_content(con: duckdb.DuckDBPyConnection, table: CensusTable) -> str | None:
-    """The content hash of the vintage the raw table holds for the year (None: no rows, or a
-    vintage stored before content hashes were recorded)."""
+    """The content hash of the year's current vintage (None: no vintage, or one stored before
+    content hashes were recorded)."""
     return con.execute(
         f"SELECT any_value(h._content_sha256) FROM {history_table(table.flow)} AS h "
-        f"WHERE h._landing_file = (SELECT any_value(_landing_file) FROM {raw_table(table.flow)} "
-        "WHERE year = ?)",
+        f"SEMI JOIN {current_table(table.flow)} AS c USING (year, _landing_file) "
+        "WHERE h.year = ?",
         [table.year],
     ).fetchone()[0]
 
@@ -222,15 +267,10 @@ def _insert_body(
         )
 
 
-def _replace_year(con: duckdb.DuckDBPyConnection, flow: str, year: int, landing_file: str) -> None:
-    # The vintage's rows are in the history table by now: copy them inside DuckDB rather than
-    # hand the Python rows over a second time. They keep the vintage's (first) fetch time.
-    con.execute(f"DELETE FROM {raw_table(flow)} WHERE year = ?", [year])
-    con.execute(
-        f"INSERT INTO {raw_table(flow)} SELECT * EXCLUDE (_content_sha256) "
-        f"FROM {history_table(flow)} WHERE _landing_file = ?",
-        [landing_file],
-    )
+def _make_current(con: duckdb.DuckDBPyConnection, flow: str, year: int, landing_file: str) -> None:
+    # The vintage's rows are in the history table by now; they keep its (first) fetch time.
+    con.execute(f"DELETE FROM {current_table(flow)} WHERE year = ?", [year])
+    con.execute(f"INSERT INTO {current_table(flow)} VALUES (?, ?)", [year, landing_file])
 
 
 def stored_row_count(con: duckdb.DuckDBPyConnection, flow: str, year: int) -> int:

@@ -21,16 +21,16 @@ from fake_census import FakeCensusApi, fixture_dataset
 from tests.conftest import ROOT, make_settings, point_cli_at
 
 RUN = "import sys; from orchestration.cli import main; sys.exit(main(['run']))"
-# Hangs inside the load's transaction, after the raw rows went in.
+# Hangs inside the load's transaction, after the vintage went in and the year points at it.
 HANG_IN_LOAD = """
 import sys, time
 from ingest import warehouse
-real = warehouse._replace_year
+real = warehouse._make_current
 def hang(*args):
     real(*args)
     print("inside the transaction", file=sys.stderr, flush=True)  # stdout hides dbt's lines
     time.sleep(120)
-warehouse._replace_year = hang
+warehouse._make_current = hang
 from orchestration.cli import main
 sys.exit(main(['run']))
 """

@@ -322,12 +322,12 @@ LOADER_SCRIPT = textwrap.dedent(
     body = path.with_name(f"{stage}.json")
     body.write_bytes(encode_table(rows))
     if stage == "killed":
-        real_replace = warehouse._replace_year
+        real_replace = warehouse._make_current
         def replace_then_hang(con, *args):
-            real_replace(con, *args)  # inside the transaction, after the raw rows went in
+            real_replace(con, *args)  # inside the transaction, after the vintage went in
             print("inside the transaction", flush=True)
             time.sleep(60)
-        warehouse._replace_year = replace_then_hang
+        warehouse._make_current = replace_then_hang
     with warehouse.writer(path) as con:
         warehouse.load_partition(
             con, table, body, fetched_at=datetime.now(UTC), landing_file=stage

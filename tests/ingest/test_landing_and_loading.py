@@ -94,15 +94,15 @@ def test_a_failure_mid_load_leaves_the_previous_rows(env, client, fake_api, monk
     fake_api.dataset = revised_fixture_dataset()  # so a load that went through would show
 
     def replace_then_fail(con, *args):
-        real_replace(con, *args)  # the year's rows are deleted and re-inserted, uncommitted
+        real_replace(con, *args)  # the year points at the new vintage, uncommitted
         raise RuntimeError("disk fell off")
 
-    real_replace = warehouse._replace_year
-    monkeypatch.setattr(warehouse, "_replace_year", replace_then_fail)
+    real_replace = warehouse._make_current
+    monkeypatch.setattr(warehouse, "_make_current", replace_then_fail)
     with pytest.raises(RuntimeError, match="disk fell off"):
         fetch_and_load(env, "imports", 2025, census)
     assert raw_rows(env) == before
-    monkeypatch.setattr(warehouse, "_replace_year", real_replace)
+    monkeypatch.setattr(warehouse, "_make_current", real_replace)
     fetch_and_load(env, "imports", 2025, census)
     assert raw_rows(env) != before
 
@@ -137,7 +137,9 @@ def test_rebuild_reloads_the_newest_landed_file_without_the_network(env, client,
     newest = newest_landed(env.landing_dir, "exports", 2024)
     fake_api.stop()
     with duckdb.connect(str(env.warehouse)) as con:
-        con.execute("DROP TABLE raw.census_hitech_exports")
+        con.execute(
+            "DROP VIEW raw.census_hitech_exports; DROP TABLE raw.census_hitech_exports_current"
+        )
     result = reload_from_landing(env, "exports", 2024)
     assert result.status == "loaded" and result.requests == 0
     assert result.landing_file.endswith(newest.path.name)
@@ -494,3 +496,35 @@ def test_a_refetch_of_the_same_data_changes_nothing_and_writes_nothing(env, clie
     assert vintages == 1
     fake_api.dataset = revised_fixture_dataset()
     assert fetch_and_load(env, "imports", 2025, census).changed
+
+
+def test_a_warehouse_with_a_raw_table_keeps_its_rows_as_the_raw_view(env, client):
+    # Warehouses built before the raw view hold the raw rows as a table. Make one: 2024 and 2025
+    # loaded, then the view turned back into a table, and 2025's vintage dropped from the history
+    # (as in warehouses from before the history table).
+    census, _ = client
+    fetch_and_load(env, "imports", 2024, census)
+    fetch_and_load(env, "imports", 2025, census)
+    expected = raw_rows(env)
+    with duckdb.connect(str(env.warehouse)) as con:
+        con.execute(
+            "CREATE TABLE raw.old AS SELECT * FROM raw.census_hitech_imports; "
+            "DROP VIEW raw.census_hitech_imports; DROP TABLE raw.census_hitech_imports_current; "
+            "ALTER TABLE raw.old RENAME TO census_hitech_imports; "
+            "DELETE FROM raw.census_hitech_imports_history WHERE year = 2025"
+        )
+    with warehouse.writer(env.warehouse) as con:
+        kinds = con.execute(
+            "SELECT table_name, table_type FROM information_schema.tables "
+            "WHERE table_name LIKE 'census_hitech_imports%' ORDER BY 1"
+        ).fetchall()
+        history_years = con.execute(
+            "SELECT year, count(*) FROM raw.census_hitech_imports_history GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    assert kinds == [
+        ("census_hitech_imports", "VIEW"),
+        ("census_hitech_imports_current", "BASE TABLE"),
+        ("census_hitech_imports_history", "BASE TABLE"),
+    ]
+    assert raw_rows(env) == expected and len(expected) == 1152 + 1296
+    assert history_years == [(2024, 1152), (2025, 1296)]  # 2025 restored from the raw table
