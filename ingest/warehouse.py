@@ -114,7 +114,8 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def _raw_table_to_view(con: duckdb.DuckDBPyConnection, flow: str) -> None:
     """A warehouse from before the raw view: its raw table's rows become the years' current
-    vintages (added to the history if it lacks them), in one transaction."""
+    vintages (added to the history if it lacks them), in one transaction. Their `_fetched_at`
+    becomes the vintage's first fetch, where older versions stamped a later reload's time."""
     raw, history, current = raw_table(flow), history_table(flow), current_table(flow)
     con.execute("BEGIN TRANSACTION")
     try:
