@@ -28,8 +28,14 @@ class AtpDbtTranslator(DagsterDbtTranslator):
         return spec
 
 
-def build_args(warehouse: Path) -> list[str]:
-    return [*BUILD_ARGS, *dbt_vars(warehouse)]
+class DbtBuildConfig(dg.Config):
+    full_refresh: bool = False
+    """Rebuild the incremental models from scratch (dbt --full-refresh), as `atp rebuild` does;
+    otherwise the vintage history's staging adds only the vintages it has not staged yet."""
+
+
+def build_args(warehouse: Path, full_refresh: bool = False) -> list[str]:
+    return [*BUILD_ARGS, *dbt_vars(warehouse), *(["--full-refresh"] if full_refresh else [])]
 
 
 @dbt_assets(
@@ -38,10 +44,16 @@ def build_args(warehouse: Path) -> list[str]:
     dagster_dbt_translator=AtpDbtTranslator(),
     pool=DUCKDB_POOL,
 )
-def atp_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: AtpSettings):
+def atp_dbt_models(
+    context: dg.AssetExecutionContext,
+    config: DbtBuildConfig,
+    dbt: DbtCliResource,
+    settings: AtpSettings,
+):
     warehouse = settings.settings.warehouse
     # dbt's artifacts go to one reused folder beside the warehouse they describe, instead of
     # dagster-dbt's new folder per invocation (megabytes more with every nightly run).
     target = warehouse.with_name(f"{warehouse.stem}.dbt-target")
     with writer_lock(warehouse):
-        yield from dbt.cli(build_args(warehouse), context=context, target_path=target).stream()
+        args = build_args(warehouse, config.full_refresh)
+        yield from dbt.cli(args, context=context, target_path=target).stream()

@@ -23,9 +23,10 @@ from orchestration.raw_assets import RAW_STEP, raw_asset_key
 from orchestration.run_health import wait_for_live_runs
 from orchestration.schedules import partition_range_tags
 
+DBT_STEP = "atp_dbt_models"
 _STEP_NAMES = {
     RAW_STEP: "raw load",
-    "atp_dbt_models": "dbt build",
+    DBT_STEP: "dbt build",
     "published__atp_warehouse": "publish",
     "published__html_report": "HTML report",
 }
@@ -70,7 +71,11 @@ def run_pipeline(
             tags=partition_range_tags(years),
             run_config={
                 "ops": {
-                    RAW_STEP: {"config": {"source": source, "rebuild_unchanged": rebuild_unchanged}}
+                    RAW_STEP: {
+                        "config": {"source": source, "rebuild_unchanged": rebuild_unchanged}
+                    },
+                    # A rebuild from the landing zone rebuilds every model from scratch too.
+                    DBT_STEP: {"config": {"full_refresh": source == "landing"}},
                 },
                 **_QUIET,
             },

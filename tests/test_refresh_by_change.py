@@ -128,3 +128,39 @@ def test_a_year_not_released_yet_is_observed_not_materialized(env, fake_api):
     (observed,) = instance.fetch_observations(imports, limit=5).records
     assert observed.asset_observation.partition == "2027"
     assert observed.asset_observation.metadata["status"].value == "not_released"
+
+
+def _staged_history(warehouse):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(
+            "SELECT * FROM staging.stg_census__hitech_history ORDER BY ALL"
+        ).fetchall()
+
+
+def test_a_refresh_stages_only_new_vintages_and_a_rebuild_restages_them_all(env, fake_api, built):
+    # Staged from the full run: one vintage per flow and year.
+    first = _staged_history(env.warehouse)
+    fake_api.dataset = revised_fixture_dataset()
+    code, out = _refresh(env, built)
+    assert code == 0, out
+    refreshed = _staged_history(env.warehouse)
+    # The revision's vintages (2025, both flows) were added; the rows staged before are kept.
+    added = {row[-1] for row in refreshed} - {row[-1] for row in first}
+    assert sorted(name.split("/")[:2] for name in added) == [
+        ["exports", "2025"],
+        ["imports", "2025"],
+    ]
+    assert set(first) < set(refreshed)
+    # A row lost from the staged history stays lost in an incremental run ...
+    with duckdb.connect(str(env.warehouse)) as con:
+        con.execute(
+            "DELETE FROM staging.stg_census__hitech_history "
+            "WHERE partner_code = '5700' AND month_start = DATE '2025-03-01'"
+        )
+    # ... and `atp rebuild` (dbt --full-refresh) stages every vintage again, as they were.
+    out = []
+    code = run_pipeline(
+        env, "landing", years=YEARS, instance=built, out=out.append, rebuild_unchanged=True
+    )
+    assert code == 0, out
+    assert _staged_history(env.warehouse) == refreshed

@@ -1,6 +1,10 @@
 -- One row per vintage, partner, HITECH code and month, both flows: every stored Census response
 -- (vintage = one fetch of a (flow, year) partition, identified by landing_file), typed and cleaned
 -- by the same macro as the current-data staging models.
+-- Incremental: a stored vintage never changes, so a run stages only the vintages it has not seen
+-- (a refresh's few, not the whole history). `atp rebuild` (dbt --full-refresh) restages them all.
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
+
 with
 
 imports as (
@@ -24,3 +28,6 @@ final as (
 )
 
 select * from final
+{% if is_incremental() %}
+where landing_file not in (select landing_file from {{ this }})
+{% endif %}
