@@ -1,11 +1,15 @@
 {#- The staging query shared by the two flows: the raw tables differ only in their value column
-    (GEN_VAL_MO for general imports, ALL_VAL_MO for total exports). -#}
-{% macro stage_census_hitech(table, value_column) -%}
+    (GEN_VAL_MO for general imports, ALL_VAL_MO for total exports). `where`, if given, filters the
+    raw rows before any work on them (the history's incremental runs: only new vintages). -#}
+{% macro stage_census_hitech(table, value_column, where=none) -%}
 with
 
 source as (
 
     select * from {{ source('raw', table) }}
+    {%- if where %}
+    where {{ where }}
+    {%- endif %}
 
 ),
 

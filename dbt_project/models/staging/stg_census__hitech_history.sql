@@ -4,18 +4,22 @@
 -- Incremental: a stored vintage never changes, so a run stages only the vintages it has not seen
 -- (a refresh's few, not the whole history). `atp rebuild` (dbt --full-refresh) restages them all.
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
+{%- set new_vintages = none %}
+{%- if is_incremental() %}
+    {%- set new_vintages = '"_landing_file" not in (select distinct landing_file from ' ~ this ~ ')' %}
+{%- endif %}
 
 with
 
 imports as (
 
-    {{ stage_census_hitech('census_hitech_imports_history', 'GEN_VAL_MO') }}
+    {{ stage_census_hitech('census_hitech_imports_history', 'GEN_VAL_MO', new_vintages) }}
 
 ),
 
 exports as (
 
-    {{ stage_census_hitech('census_hitech_exports_history', 'ALL_VAL_MO') }}
+    {{ stage_census_hitech('census_hitech_exports_history', 'ALL_VAL_MO', new_vintages) }}
 
 ),
 
@@ -28,6 +32,3 @@ final as (
 )
 
 select * from final
-{% if is_incremental() %}
-where landing_file not in (select landing_file from {{ this }})
-{% endif %}
