@@ -200,7 +200,8 @@ def _well_formed_rows(flow, year, header, body_rows, positions, months) -> _Chec
     cells = (codes, names, hitechs, descriptions, values, row_months)
     if any(set(map(type, column)) != {str} for column in cells):
         return None
-    if not (all(values) and "".join(values).isdigit() and "".join(values).isascii()):
+    digits = "".join(values)
+    if not (all(values) and digits.isdigit() and digits.isascii()):
         return None
     present = set(row_months)
     if not present <= months or not _plain_codes(codes) or not _plain_codes(hitechs):

@@ -147,7 +147,7 @@ def _fetch_and_land(
     if not fetch.released:
         return fetch, None
     what = f"store {fetch.flow} {fetch.year}"
-    # The body lands once; DuckDB holds it about twice (raw and history tables) plus its WAL.
+    # The body lands once; DuckDB writes it to its WAL, then to the history table at a checkpoint.
     ensure_free_space(settings.landing_dir, len(fetch.body), settings.min_free_mb, what)
     ensure_free_space(settings.warehouse, 3 * len(fetch.body), settings.min_free_mb, what)
     return fetch, land(settings.landing_dir, fetch)

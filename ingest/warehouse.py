@@ -117,8 +117,7 @@ def _raw_table_to_view(con: duckdb.DuckDBPyConnection, flow: str) -> None:
     vintages (added to the history if it lacks them), in one transaction. Their `_fetched_at`
     becomes the vintage's first fetch, where older versions stamped a later reload's time."""
     raw, history, current = raw_table(flow), history_table(flow), current_table(flow)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with _transaction(con):
         con.execute(
             f"INSERT INTO {history} BY NAME SELECT * FROM {raw} "
             f"WHERE _landing_file NOT IN (SELECT _landing_file FROM {history})"
@@ -127,6 +126,14 @@ def _raw_table_to_view(con: duckdb.DuckDBPyConnection, flow: str) -> None:
             f"INSERT INTO {current} SELECT year, any_value(_landing_file) FROM {raw} GROUP BY year"
         )
         con.execute(f"DROP TABLE {raw}")
+
+
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All the statements inside, or none of them (rolled back on any error, Ctrl-C included)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -184,8 +191,7 @@ def load_partition(
     fetched_at = fetched_at.astimezone(UTC).replace(tzinfo=None)
     history = history_table(table.flow)
     changed = False
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with _transaction(con):
         source = landing_file  # the vintage whose rows the raw table gets
         known = con.execute(
             f"SELECT count(*) FROM {history} WHERE _landing_file = ?", [landing_file]
@@ -206,10 +212,6 @@ def load_partition(
         if current and (changed or _current_content(con, table) != table.content_hash):
             _make_current(con, table.flow, table.year, source)
             changed = True
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return changed
 
 
@@ -311,11 +313,5 @@ def sql_string(text: str) -> str:
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, name = table.split(".")
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = ? AND table_name = ?",
-            [schema, name],
-        ).fetchall()[0][0]
-    )
+    """Whether `table` (schema.name) is there, as a table or a view."""
+    return _table_type(con, table) is not None

@@ -18,12 +18,13 @@ from ingest.census_format import FLOWS
 from ingest.freshness import read_freshness
 from ingest.preflight import check_paths
 from ingest.settings import Settings
+from orchestration.dbt_assets import atp_dbt_models
 from orchestration.definitions import PIPELINE_JOB, build_definitions
 from orchestration.raw_assets import RAW_STEP, raw_asset_key
 from orchestration.run_health import wait_for_live_runs
 from orchestration.schedules import partition_range_tags
 
-DBT_STEP = "atp_dbt_models"
+DBT_STEP = atp_dbt_models.op.name
 _STEP_NAMES = {
     RAW_STEP: "raw load",
     DBT_STEP: "dbt build",

@@ -223,6 +223,12 @@ def test_a_failed_run_publishes_nothing(env, fake_api):
 RUN_SCRIPT = "import sys; from orchestration.cli import main; sys.exit(main(['run']))"
 
 
+def _run_env() -> dict[str, str]:
+    # Without DAGSTER_HOME each run has its own instance, so the lock file alone orders two runs
+    # (with a shared instance, Dagster's `duckdb` pool queues them first).
+    return {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"} | {"PYTHONPATH": str(ROOT)}
+
+
 def _read_until(run: subprocess.Popen, text: str, max_lines: int = 50) -> None:
     for _ in range(max_lines):
         if text in run.stdout.readline():
@@ -242,10 +248,7 @@ def test_two_runs_at_once_wait_for_each_other(env, monkeypatch):
                 text=True,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
-                # Without DAGSTER_HOME each run has its own instance, so the lock file alone
-                # orders them (with a shared instance, Dagster's `duckdb` pool queues them first).
-                env={k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-                | {"PYTHONPATH": str(ROOT)},
+                env=_run_env(),
             )
             for _ in range(2)
         ]
@@ -391,8 +394,7 @@ def test_ctrl_c_during_dbt_ends_in_one_line_and_the_next_run_completes(env, monk
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        env={k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-        | {"PYTHONPATH": str(ROOT)},
+        env=_run_env(),
     )
     watchdog = threading.Timer(120, run.kill)
     watchdog.start()
@@ -416,8 +418,7 @@ def test_ctrl_c_during_dbt_ends_in_one_line_and_the_next_run_completes(env, monk
         capture_output=True,
         text=True,
         timeout=300,
-        env={k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-        | {"PYTHONPATH": str(ROOT)},
+        env=_run_env(),
     )
     assert again.returncode == 0, again.stdout + again.stderr
     assert again.stdout.rstrip().endswith("Done.")
