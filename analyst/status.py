@@ -25,6 +25,7 @@ class Status:
 
 
 def status(settings: Settings, now: datetime | None = None) -> Status:
+    today = census_today(now)  # ATP_TODAY pins it when `now` is not given
     now = now or datetime.now(ZoneInfo(CENSUS_TIMEZONE))
     with open_published(settings.published, required=()) as con:
         published = publication(con)
@@ -32,7 +33,7 @@ def status(settings: Settings, now: datetime | None = None) -> Status:
     held = published.get("newest_month")
     release = ReleaseStatus(
         held,
-        newest_month_due(census_today(now), settings.release_lag_days),
+        newest_month_due(today, settings.release_lag_days),
         settings.release_lag_days,
     )
     loaded = ""

@@ -15,7 +15,8 @@ import argparse
 import signal
 import sys
 import threading
-from datetime import date
+
+from ingest.settings import census_today
 
 from .fixtures import YEAR_MONTHS, fixture_dataset
 from .realistic import COUNTRIES as DEMO_COUNTRIES
@@ -25,7 +26,7 @@ from .synthetic import synthetic_dataset
 
 
 def main(argv: list[str] | None = None) -> int:
-    this_year = date.today().year
+    this_year = census_today().year
     parser = argparse.ArgumentParser(
         prog="python -m fake_census",
         description="Offline fake of the Census International Trade API (hitech endpoints).",

@@ -463,8 +463,9 @@ def _split(total: int, weights) -> list[int]:
 def last_released_month(today: date | None = None) -> tuple[int, int]:
     """The newest month Census should have published by `today` (the pipeline's own rule)."""
     from ingest.releases import newest_month_due  # imported late: keeps `fake_census` light
+    from ingest.settings import census_today
 
-    text = newest_month_due(today or date.today(), RELEASE_LAG_DAYS)
+    text = newest_month_due(today or census_today(), RELEASE_LAG_DAYS)
     return int(text[:4]), int(text[5:])
 
 

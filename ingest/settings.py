@@ -90,7 +90,19 @@ class Settings:
 
 def census_today(now: datetime | None = None) -> date:
     """Today's date where Census and the nightly schedule keep time (America/New_York): the
-    one clock for choosing years and months due, whatever the machine's time zone."""
+    one clock for choosing years and months due, whatever the machine's time zone.
+
+    ATP_TODAY=YYYY-MM-DD pins it (when `now` is not given): the test suite pins it so that its
+    fixed data is never "behind" on a later day, and an operator can ask what the refresh would
+    fetch on another day (`ATP_TODAY=2027-06-05 atp refresh`)."""
+    if now is None and (pinned := os.environ.get("ATP_TODAY", "").strip()):
+        try:
+            return date.fromisoformat(pinned)
+        except ValueError:
+            raise ConfigError(
+                f"ATP_TODAY={pinned!r} is not a date: set it as YYYY-MM-DD (e.g. 2026-11-30), "
+                "or unset it to use today's date."
+            ) from None
     return (now or datetime.now(UTC)).astimezone(ZoneInfo(CENSUS_TIMEZONE)).date()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,7 +21,14 @@ FAST_POLICY = RetryPolicy(
 )
 
 
+# The day the suite takes as today (ATP_TODAY, read by `census_today`): the fixture's newest
+# month, 2026-09, is the newest one due from 2026-11-09 through 2026-12-09. Without it the
+# suite would start failing on a later day. Subprocesses inherit it.
+TODAY = "2026-11-30"
+
+
 def pytest_configure(config):
+    os.environ["ATP_TODAY"] = TODAY
     # The Dagster definitions load dbt's manifest. `make test` prepares it; a bare pytest after
     # editing a model would otherwise run against a stale one.
     from orchestration.dbt_project import DBT_PROJECT_DIR, prepare_dbt

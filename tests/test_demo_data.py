@@ -24,6 +24,7 @@ from fake_census.realistic import (
 from ingest.census_format import VALUE_COLUMN
 from ingest.client import CensusClient
 from ingest.releases import newest_month_due
+from ingest.settings import census_today
 
 BN = 1e9
 ATP_GROUPS = [f"{g:02d}" for g in range(1, 11)]
@@ -140,7 +141,7 @@ REFERENCE_GROUPINGS = {
 
 
 def last_released() -> tuple[int, int]:
-    text = newest_month_due(date.today(), 40)
+    text = newest_month_due(census_today(), 40)
     return int(text[:4]), int(text[5:])
 
 

@@ -28,11 +28,27 @@ def test_status_on_time(published):
     assert found.text.splitlines()[-1].startswith("Source: API at 127.0.0.1")
 
 
-def test_status_behind_the_calendar_says_so_and_exits_1(published, capsys):
+def test_status_behind_the_calendar_says_so_and_exits_1(published, capsys, monkeypatch):
     late = datetime(2027, 1, 15, 12, 0, tzinfo=NEW_YORK)
     found = status(replace(published, refresh_cron="30 7 * * 1-5"), now=late)
     assert found.behind
     assert "Census should have published 2026-11" in found.text
     assert "2027-01-18 07:30 America/New_York" in found.text  # the next weekday morning
-    assert main(["status"]) == 0  # today (2026-11-30) the fixture's September is current
+    # The command, on the pinned day (2026-11-30): the fixture's September is the newest due.
+    assert main(["status"]) == 0
     assert "Newest month held: 2026-09" in capsys.readouterr().out
+    # From 2026-12-10 October is due: the command says so and exits 1.
+    monkeypatch.setenv("ATP_TODAY", "2026-12-10")
+    assert main(["status"]) == 1
+    out = capsys.readouterr().out
+    assert "Newest month held: 2026-09" in out
+    assert "Census should have published 2026-10" in out
+
+
+def test_a_pinned_day_that_is_not_a_date_is_one_line(published, capsys, monkeypatch):
+    monkeypatch.setenv("ATP_TODAY", "30/11/2026")
+    assert main(["status"]) == 2
+    assert capsys.readouterr().err == (
+        "atp status: ATP_TODAY='30/11/2026' is not a date: set it as YYYY-MM-DD "
+        "(e.g. 2026-11-30), or unset it to use today's date.\n"
+    )
