@@ -11,7 +11,7 @@ RESOLVE_WAREHOUSE = export ATP_WAREHOUSE="$$($(BIN)/python -c \
 	'from ingest.settings import warehouse_path; print(warehouse_path())')"
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
-.PHONY: install prepare run refresh rebuild test lint dev daemon docs bench clean demo
+.PHONY: install prepare run refresh rebuild test lint dev daemon serve docs bench clean demo
 
 install: $(VENV)/.installed
 
@@ -63,6 +63,14 @@ dev: install prepare
 # long-running processes, e.g. under systemd; `make dev` runs both in one for trying things out.
 daemon: install prepare
 	$(BIN)/dagster-daemon run -w workspace.yaml
+
+# The production pair in one command: the daemon (schedule, run queue, run monitoring, retries,
+# alerts) and the webserver on 127.0.0.1:3000, with dagster.yaml's production settings; Ctrl-C
+# or SIGTERM stops both. deploy/ has systemd units and a compose file for the same two.
+serve: install prepare
+	@trap 'kill 0' EXIT; \
+	$(BIN)/dagster-daemon run -w workspace.yaml & \
+	$(BIN)/dagster-webserver -w workspace.yaml -h 127.0.0.1 -p 3000
 
 # dbt's documentation site as one static page (every mart, column and test), from the working
 # warehouse's catalog: open data/docs/static_index.html in a browser.

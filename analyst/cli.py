@@ -29,6 +29,7 @@ data/atp.duckdb, that every successful `make run` refreshes):
   atp brief mexico --year 2024            # the story: headline, drivers, the mart of each figure
   atp html --partner mexico               # a brief page with its charts
   atp status                              # last checked, changed, published; next refresh
+  atp digest                              # what the latest publication brought
 """
 # The ATP groups as dbt_project/seeds/atp_categories.csv has them (a test keeps the two equal):
 # `atp category --help` lists them without opening the warehouse.
@@ -110,7 +111,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Run one read-only query (SELECT, FROM, WITH, DESCRIBE, SHOW, SUMMARIZE, "
         "EXPLAIN, PRAGMA, CALL) on the published marts; mart tables can be named without "
         "`marts.`. Statements that write (INSERT, UPDATE, DELETE, CREATE, DROP, ATTACH, COPY, "
-        "...) are refused, and the session cannot read or write files.",
+        "...) are refused, and the session cannot read or write files. A query is stopped after "
+        "--timeout seconds; table and markdown show its first 1,000 rows, csv and json all.",
     )
     sql.add_argument("query", metavar="SQL", help="the query, or - to read it from stdin")
     _format_option(
@@ -118,6 +120,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         TABLE_FORMATS,
         "table: aligned text (default); csv, json: the values as DuckDB returns them (NULL is "
         "empty / null); markdown: a GitHub table",
+    )
+    sql.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="stop the query after SECONDS (default: ATP_SQL_TIMEOUT_SECONDS, 60; 0: no limit)",
     )
 
     export = commands.add_parser(
@@ -197,7 +205,25 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--out", type=Path, metavar="FILE", help="write to FILE instead of standard output"
     )
 
-    for parser in (report, partner, category, sql, export, html, brief):
+    digest = commands.add_parser(
+        "digest",
+        help="what the latest publication brought: months arrived or revised, the newest month, "
+        "the partners that moved most, the largest revisions",
+        description="The release digest of the published copy: which months arrived or were "
+        "revised, the newest month's U.S. ATP imports and exports against the same month a "
+        "year before and the year to date, the partners that moved most (year to date, top 5 "
+        "per flow) and the largest revisions (top 5). The pipeline writes it beside the copy "
+        "(<published stem>.digest.md, .html, .json).",
+    )
+    digest.add_argument(
+        "--format",
+        choices=("markdown", "html", "json"),
+        default="markdown",
+        help="markdown (default); html: one self-contained page; json: whole dollars, "
+        "unrounded percent, the marts' column names",
+    )
+
+    for parser in (report, partner, category, sql, export, html, brief, digest):
         parser.set_defaults(handler=run)
 
     commands.add_parser(
@@ -277,6 +303,14 @@ def _year(text: str) -> int:
     if not 1000 <= value <= 9999:
         raise argparse.ArgumentTypeError(f"expected a four-digit year such as 2024, got {text!r}")
     return value
+
+
+def _seconds(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of seconds (0: none), got {text!r}"
+        )
+    return int(text)
 
 
 def _positive_int(text: str) -> int:

@@ -6,8 +6,10 @@ the text to print. Errors are `AnalystError`s (or other `AtpError`s) with a one-
 from __future__ import annotations
 
 import argparse
+import itertools
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,8 +20,10 @@ from analyst.formats import (
     SOURCE,
     Table,
     Unit,
+    csv_pieces,
     display_name,
     is_census,
+    json_pieces,
     money,
     money_unit,
     one_line,
@@ -35,6 +39,7 @@ from analyst.queries import (
     Category,
     CategoryMix,
     Partner,
+    TimeLimit,
     category_partners,
     export_marts,
     find_category,
@@ -379,26 +384,57 @@ def _category_table(
 # -- atp sql ------------------------------------------------------------------------------------
 
 
+# The most rows `atp sql` shows for people (table, markdown): aligning them holds them all in
+# memory. csv and json write every row as it comes.
+SHOWN_ROWS = 1000
+
+
 def sql(args: argparse.Namespace, settings: Settings) -> str:
+    """Run the query within its time limit (--timeout, else ATP_SQL_TIMEOUT_SECONDS). csv and
+    json are written as the rows come, all but their last piece, which is returned as every
+    command's output is."""
     query = args.query
     if query == "-":
         query = sys.stdin.read()
-    with open_published(settings.published) as con:
+    timeout = getattr(args, "timeout", None)
+    seconds = settings.sql_timeout_seconds if timeout is None else timeout
+    with open_published(settings.published) as con, TimeLimit(con, seconds) as limit:
         published = publication(con)
-        result = run_query(con, query)
-    table = Table(result.columns, result.rows)
-    if args.format == "json":
-        return render_tables([table], "json", table.records())
-    if args.format == "csv":
-        return render_tables([table], "csv")
+        result = run_query(con, query, limit)
+        if args.format == "json":
+            records = (dict(zip(result.columns, row, strict=True)) for row in result.rows)
+            return _streamed(json_pieces(records))
+        if args.format == "csv":
+            return _streamed(csv_pieces(result.columns, result.rows))
+        shown = list(itertools.islice(result.rows, SHOWN_ROWS))
+        more = sum(1 for _ in result.rows)  # counted, not kept
     # For people: numbers readable (csv and json keep DuckDB's exact values); data that is not
     # the Census Bureau's says so under the rows.
+    table = Table(result.columns, shown)
     table.display = sql_display(table, align=args.format == "table")
-    if args.format == "table":
-        table.notes.append(f"({plural(len(result.rows), 'row')})")
+    if more:
+        table.notes.append(
+            f"(the first {SHOWN_ROWS:,} of {plural(SHOWN_ROWS + more, 'row')} shown; {more:,} "
+            "more with --format csv)"
+        )
+    elif args.format == "table":
+        table.notes.append(f"({plural(len(shown), 'row')})")
     if not is_census(published):
         table.notes.append(source_line(published))
     return render_tables([table], args.format)
+
+
+def _streamed(pieces: Iterator[str]) -> str:
+    """Write the pieces of an output to stdout as they come, all but the last: returned."""
+    last = next(pieces)
+    for piece in pieces:
+        try:
+            sys.stdout.write(last)
+        except BrokenPipeError:  # `atp sql ... | head` stopped reading: stop the query too
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return ""
+        last = piece
+    return last
 
 
 # -- atp export ---------------------------------------------------------------------------------
@@ -499,6 +535,15 @@ def brief(args: argparse.Namespace, settings: Settings) -> str:
     return f"wrote {target}"
 
 
+# -- atp digest -------------------------------------------------------------------------------
+
+
+def digest(args: argparse.Namespace, settings: Settings) -> str:
+    from analyst import digest as release  # loads only when it runs: `atp` starts fast
+
+    return release.render(release.digest(settings), args.format)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], str]] = {
     "report": report,
     "html": html,
@@ -507,4 +552,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], str]] = {
     "sql": sql,
     "export": export,
     "brief": brief,
+    "digest": digest,
 }

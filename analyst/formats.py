@@ -13,7 +13,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -152,18 +152,40 @@ def render_markdown(table: Table) -> str:
 
 def render_csv(table: Table) -> str:
     """RFC 4180 CSV with a header row; NULL is an empty field, numbers at full precision."""
+    return "".join(csv_pieces(table.columns, table.rows))
+
+
+def csv_pieces(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """The CSV of `render_csv` in pieces, one per record, produced as the rows come (their
+    concatenation is the whole text): a result of any size is written without being held."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(table.columns)
-    for row in table.rows:
+    writer.writerow(columns)
+    pending = out.getvalue()[:-1]  # each record's line end goes before the next record
+    for row in rows:
+        out.seek(0)
+        out.truncate()
         writer.writerow([csv_value(value) for value in row])
-    return out.getvalue().rstrip("\n")
+        yield pending
+        pending = "\n" + out.getvalue()[:-1]
+    yield pending
 
 
 def render_json(document: Any) -> str:
     """JSON (indented): numbers as numbers at full precision, NULL (and NaN, infinity) as null,
     dates and timestamps in ISO 8601."""
     return json.dumps(json_value(document), indent=2, ensure_ascii=False)
+
+
+def json_pieces(records: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    """`render_json` of a list of records in pieces, one per record, produced as they come
+    (their concatenation is the whole text)."""
+    opening = "["
+    for record in records:
+        # An element of an indented list: its own lines one level in.
+        yield opening + "\n  " + render_json(record).replace("\n", "\n  ")
+        opening = ","
+    yield "[]" if opening == "[" else "\n]"
 
 
 def render_tables(tables: Sequence[Table], fmt: str, json_document: Any = None) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ import duckdb
 from analyst.formats import display_name, one_line, plural, source_line
 from ingest.errors import AtpError
 from ingest.files import atomic_path
-from ingest.warehouse import MARTS, connect, mart_tables, sql_string, table_exists
+from ingest.warehouse import MARTS, connect, damage, mart_tables, sql_string, table_exists
 
 REQUIRED_MARTS = ("fct_atp_partner_year", "fct_us_atp_year")
 FLOWS = ("imports", "exports")
@@ -37,13 +38,23 @@ class AnalystError(AtpError):
 def open_published(
     path: Path, required: Sequence[str] = REQUIRED_MARTS
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The published copy, read-only, after checking that it holds the `required` marts."""
-    with connect(path, read_only=True) as con:
-        if not set(required) <= set(mart_tables(con)):
-            raise AnalystError(
-                f"{path} has no marts: run `make run` (or `make rebuild`) to build and publish them."
-            )
-        yield con
+    """The published copy, read-only, after checking that it holds the `required` marts. A
+    damaged copy, found on opening or by any query on it, is one AnalystError saying what to do."""
+    try:
+        with connect(path, read_only=True) as con:
+            if not set(required) <= set(mart_tables(con)):
+                raise AnalystError(
+                    f"{path} has no marts: run `make run` (or `make rebuild`) to build and "
+                    "publish them."
+                )
+            yield con
+    except (duckdb.Error, AtpError) as exc:
+        if (reason := damage(exc)) is None:
+            raise
+        raise AnalystError(
+            f"the published copy {path} is damaged ({reason}): run `atp rebuild` (from the "
+            "landing zone, no network) or `make run` to publish it again."
+        ) from None
 
 
 def records(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
@@ -395,10 +406,56 @@ _READ_ONLY_HELP = (
 )
 
 
+# Rows fetched from DuckDB at a time: `atp sql` holds one batch, never the whole result.
+FETCH_ROWS = 2048
+
+
 @dataclass
 class QueryResult:
     columns: list[str]
-    rows: list[tuple]
+    rows: Iterator[tuple]  # fetched batch by batch as they are read
+
+
+class TimeLimit:
+    """Stops the query on `con` after `seconds` (0: never): DuckDB is interrupted wherever it is
+    (running or fetching), and the error becomes one line saying what to do. Use as a context
+    manager around running the query and reading its rows."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, seconds: int):
+        self.seconds = seconds
+        self._con = con
+        self._expired = threading.Event()
+        self._timer = threading.Timer(seconds, self._expire) if seconds else None
+
+    def check(self) -> None:
+        """Raise once the time is up (between batches: a fetched result needs no interrupt)."""
+        if self._expired.is_set():
+            raise self.error()
+
+    def error(self) -> AnalystError:
+        return AnalystError(
+            f"query stopped after {self.seconds} s (ATP_SQL_TIMEOUT_SECONDS); add a LIMIT or "
+            "raise --timeout"
+        )
+
+    def _expire(self) -> None:
+        self._expired.set()
+        try:
+            self._con.interrupt()
+        except duckdb.Error:  # the connection closed meanwhile: nothing left to stop
+            pass
+
+    def __enter__(self) -> TimeLimit:
+        if self._timer is not None:
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if isinstance(error, duckdb.Error | AtpError) and self._expired.is_set():
+            raise self.error() from None  # DuckDB's "Interrupted!", said with what to do
 
 
 def check_read_only(sql: str) -> None:
@@ -423,8 +480,11 @@ def check_read_only(sql: str) -> None:
         raise AnalystError(f"refused: {word.get(kind, kind)} is not allowed: {_READ_ONLY_HELP}.")
 
 
-def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> QueryResult:
-    """Run one read-only query. Unqualified names find the marts (search path marts, main); the
+def run_query(
+    con: duckdb.DuckDBPyConnection, sql: str, limit: TimeLimit | None = None
+) -> QueryResult:
+    """Run one read-only query; its rows are fetched as they are read (`limit`, if given, is
+    checked between batches). Unqualified names find the marts (search path marts, main); the
     session cannot touch files, change settings or write (the database is opened read-only):
     DuckDB's refusals come back as one-line errors too."""
     check_read_only(sql)
@@ -433,23 +493,39 @@ def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> QueryResult:
     con.execute("SET lock_configuration = true")
     try:
         cursor = con.execute(sql)
-        if cursor.description is None:
-            return QueryResult([], [])
-        columns = [d[0] for d in cursor.description]
-        return QueryResult(columns, cursor.fetchall())
     except duckdb.Error as exc:
-        message = one_line(exc)
-        if "read-only" in message:
-            raise AnalystError(
-                f"refused: the published warehouse is read-only ({message})."
-            ) from None
-        if isinstance(exc, duckdb.PermissionException):
-            raise AnalystError(
-                f"refused: {_READ_ONLY_HELP}, without file access ({message})."
-            ) from None
-        if isinstance(exc, duckdb.CatalogException):
-            message += ' (the tables: `atp sql "SHOW ALL TABLES"`)'
-        raise AnalystError(message) from None
+        raise _query_error(exc) from None
+    if cursor.description is None:
+        return QueryResult([], iter(()))
+    columns = [d[0] for d in cursor.description]
+    return QueryResult(columns, _fetched(cursor, limit))
+
+
+def _fetched(cursor: duckdb.DuckDBPyConnection, limit: TimeLimit | None) -> Iterator[tuple]:
+    while True:
+        if limit is not None:
+            limit.check()
+        try:
+            rows = cursor.fetchmany(FETCH_ROWS)
+        except duckdb.Error as exc:
+            raise _query_error(exc) from None
+        if not rows:
+            return
+        yield from rows
+
+
+def _query_error(exc: duckdb.Error) -> Exception:
+    """A DuckDB error as one line (damage is left to `open_published`, which says what to do)."""
+    if damage(exc):
+        return exc
+    message = one_line(exc)
+    if "read-only" in message:
+        return AnalystError(f"refused: the published warehouse is read-only ({message}).")
+    if isinstance(exc, duckdb.PermissionException):
+        return AnalystError(f"refused: {_READ_ONLY_HELP}, without file access ({message}).")
+    if isinstance(exc, duckdb.CatalogException):
+        message += ' (the tables: `atp sql "SHOW ALL TABLES"`)'
+    return AnalystError(message)
 
 
 # -- export -------------------------------------------------------------------------------------

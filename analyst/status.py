@@ -1,12 +1,12 @@
 """`atp status`: how current the analysts' data is, on one screen: the newest month held, when the
 data was last checked, last changed and published, the next scheduled refresh and the release
 warning. Exit status 1 when the published copy is behind the newest month Census should have
-released."""
+released, or behind the working warehouse (changes a failed build or publish left unpublished)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
@@ -30,6 +30,9 @@ def status(settings: Settings, now: datetime | None = None) -> Status:
     with open_published(settings.published, required=()) as con:
         published = publication(con)
     fresh = read_freshness(settings.published)
+    if fresh.last_published is None and published.get("published_at"):
+        # A copy published before the freshness record kept publication times.
+        fresh = replace(fresh, last_published=published["published_at"].replace(tzinfo=UTC))
     held = published.get("newest_month")
     release = ReleaseStatus(
         held,
@@ -53,10 +56,12 @@ def status(settings: Settings, now: datetime | None = None) -> Status:
         ),
         ("Release", release.describe()),
     ]
+    if fresh.unpublished:
+        rows.append(("Unpublished", f"{fresh.unpublished}; the next refresh builds and publishes"))
     width = max(len(label) for label, _ in rows)
     lines = [f"{label + ':':<{width + 1}} {value}" for label, value in rows]
     lines.append(source_line(published))
-    return Status("\n".join(lines), release.behind)
+    return Status("\n".join(lines), release.behind or fresh.unpublished is not None)
 
 
 def _when(value: datetime | None, missing: str) -> str:

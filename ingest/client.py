@@ -108,6 +108,8 @@ class RetryBudget:
         self._lock = threading.Lock()
         self._stop: tuple[type[CensusError], str] | None = None
         self._requests = 0
+        # Set on Ctrl-C: a fetch on a worker thread must not wait out a back-off of a minute.
+        self._interrupted = threading.Event()
 
     @property
     def requests(self) -> int:
@@ -137,6 +139,19 @@ class RetryBudget:
         with self._lock:
             if self._stop is None:
                 self._stop = (error_class, reason)
+
+    def interrupt(self) -> None:
+        """The run was interrupted (Ctrl-C): no further request, and a back-off sleep ends now."""
+        self.stop(CensusError, "the run was interrupted")
+        self._interrupted.set()
+
+    @property
+    def interrupted(self) -> bool:
+        return self._interrupted.is_set()
+
+    def sleep(self, seconds: float) -> None:
+        """The back-off between attempts, cut short by `interrupt`."""
+        self._interrupted.wait(seconds)
 
 
 @dataclass(frozen=True)
@@ -192,14 +207,14 @@ class CensusClient:
         *,
         policy: RetryPolicy | None = None,
         budget: RetryBudget | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,  # default: the budget's, interruptible
         clock: Callable[[], float] = time.monotonic,
     ):
         self.base_url = base_url.rstrip("/")
         self._key = api_key
         self.policy = policy or RetryPolicy()
         self.budget = budget if budget is not None else RetryBudget()
-        self._sleep = sleep
+        self._sleep = sleep or self.budget.sleep
         self._clock = clock
         register_secret(api_key)
 
@@ -263,6 +278,7 @@ class CensusClient:
             return (
                 state.attempt_number >= policy.max_attempts
                 or elapsed + state.upcoming_sleep > policy.max_total_seconds
+                or self.budget.interrupted
             )
 
         def announce(state: RetryCallState) -> None:
@@ -300,12 +316,15 @@ class CensusClient:
             ) from None
         except _KeyRefused as exc:
             if keyed:  # metadata is asked without a key: its answer says nothing of ours
+                # What to do is said once, by the error of `where`, not by every year after it.
                 self.budget.stop(
                     CensusAuthError,
                     f"the Census API refused the key for {where} ({exc.what}), so this run stopped "
-                    f"asking. Check CENSUS_API_KEY. {KEY_HELP}",
+                    f"asking (what to do: see the error of {where})",
                 )
             raise CensusAuthError(f"{where}: " + _KEY_PROBLEM.format(what=exc.what)) from None
+        if self.budget.interrupted:  # an answer that came after Ctrl-C is not stored
+            raise CensusError(f"{where}: not stored: the run was interrupted")
         return Answer(request_url=public_url, attempts=attempts, body=body, data=data)
 
     def _attempt(self, url: str, params: dict[str, str], where: str, keyed: bool):

@@ -1,12 +1,17 @@
 """How fresh the data is, apart from when it was published: when the pipeline last checked the
 API, when the data last changed, and the newest month held. Recorded beside the published copy
 (`<ATP_PUBLISHED stem>.freshness.json`) by every run that checks, including the runs that find
-nothing new and so leave the published copy alone."""
+nothing new and so leave the published copy alone.
+
+It also says whether the published copy is behind the working warehouse: raw data that changed,
+or a dbt build that started, after the last publication (a build or publish that failed). A
+refresh that finds nothing new still builds and publishes then, so a quiet night never hides a
+failed build."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +24,20 @@ class Freshness:
     last_checked: datetime | None = None
     last_changed: datetime | None = None
     newest_month: str | None = None  # 'YYYY-MM', present in both flows
+    last_build_started: datetime | None = None
+    last_published: datetime | None = None
+
+    @property
+    def unpublished(self) -> str | None:
+        """Why the published copy is behind the working warehouse, or None when it is not."""
+        published = self.last_published
+        if self.last_changed and (published is None or self.last_changed > published):
+            when = f"{self.last_changed:%Y-%m-%d %H:%M} UTC"
+            return f"the raw data changed ({when}) after the last publication"
+        if self.last_build_started and (published is None or self.last_build_started > published):
+            when = f"{self.last_build_started:%Y-%m-%d %H:%M} UTC"
+            return f"the dbt build of {when} was not published (it or the publication failed)"
+        return None
 
 
 def freshness_path(published: Path) -> Path:
@@ -36,11 +55,7 @@ def read_freshness(published: Path) -> Freshness:
         raise WarehouseError(
             f"cannot read {path}: {exc}; remove it, the next run rewrites it."
         ) from None
-    return Freshness(
-        last_checked=_time(data.get("last_checked")),
-        last_changed=_time(data.get("last_changed")),
-        newest_month=data.get("newest_month"),
-    )
+    return Freshness(**{field: _value(field, data.get(field)) for field in _FIELDS})
 
 
 def record_check(
@@ -48,14 +63,38 @@ def record_check(
 ) -> Freshness:
     """Record a successful check; `last_changed` moves only when the data changed."""
     before = read_freshness(published)
-    after = Freshness(
-        last_checked=checked_at,
-        last_changed=checked_at if changed or before.last_changed is None else before.last_changed,
-        newest_month=newest_month,
+    return _write(
+        published,
+        replace(
+            before,
+            last_checked=checked_at,
+            last_changed=checked_at
+            if changed or before.last_changed is None
+            else before.last_changed,
+            newest_month=newest_month,
+        ),
     )
+
+
+def record_build_started(published: Path, started_at: datetime) -> Freshness:
+    return _write(published, replace(read_freshness(published), last_build_started=started_at))
+
+
+def record_published(published: Path, published_at: datetime) -> Freshness:
+    return _write(published, replace(read_freshness(published), last_published=published_at))
+
+
+def _write(published: Path, after: Freshness) -> Freshness:
     text = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(after).items()}
     write_atomic(freshness_path(published), json.dumps(text, indent=2) + "\n")
     return after
+
+
+_FIELDS = [f.name for f in fields(Freshness)]
+
+
+def _value(field: str, value):
+    return value if field == "newest_month" else _time(value)
 
 
 def _time(value: str | None) -> datetime | None:

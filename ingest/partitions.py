@@ -6,10 +6,11 @@ Dagster assets and the command line both call these, so the behaviour lives in o
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -21,7 +22,13 @@ from ingest.diskspace import ensure_free_space
 from ingest.errors import AtpError
 from ingest.landing import LandedFile, land, landed_files
 from ingest.settings import Settings
-from ingest.warehouse import load_partition, stored_row_count, stored_vintages, writer
+from ingest.warehouse import (
+    load_partition,
+    stored_months,
+    stored_row_count,
+    stored_vintages,
+    writer,
+)
 
 # One INFO line per partition; `atp run` prints this logger's records as its progress.
 log = logging.getLogger(__name__)
@@ -45,11 +52,23 @@ class PartitionResult:
     content_sha256: str | None = None  # the vintage's content hash (CensusTable.content_hash)
     # Loaded: the warehouse holds other data for the partition than before (a new vintage).
     changed: bool = False
+    # Months held that the answer lacked: the stored year was kept as it was.
+    dropped_months: list[str] = field(default_factory=list)
+
+    def dropped_warning(self) -> str:
+        return (
+            f"{self.flow} {self.year}: the API's answer lacks {_months(self.dropped_months)}, "
+            f"which the warehouse holds: kept the stored year (through {self.months[-1]}). A "
+            "release that slipped or a partial answer; `atp rebuild` or "
+            "--accept-fewer-months takes the shorter year."
+        )
 
     def describe(self) -> str:
         if self.status == "loaded":
             span = f"{self.months[0]}..{self.months[-1]}" if self.months else "-"
             same = "" if self.changed else "unchanged, "
+            if self.dropped_months:
+                same = "kept as stored, "
             text = (
                 f"{self.flow} {self.year}: {same}{self.rows:,} rows, "
                 f"{len(self.months)} month(s) {span}"
@@ -73,6 +92,7 @@ def load_years(
     source: str = "api",
     client: CensusClient | None = None,
     budget: RetryBudget | None = None,
+    accept_fewer_months: bool = False,
 ) -> Iterator[tuple[int, PartitionResult | AtpError]]:
     """Load partitions in order from `source` ("api" or "landing"); yield each year's result, or
     the error that stopped that year (the caller decides whether to go on), and log a summary.
@@ -86,6 +106,10 @@ def load_years(
     All the years go through one warehouse connection. From the API, the next year is fetched,
     checked and landed (Python work) while this one loads (DuckDB work, which runs outside the
     GIL): still one request in flight at a time, and the two cores both busy.
+
+    An answer without months the warehouse holds for its year (a slipped release, a partial
+    answer) leaves the stored year as it is, with a warning naming the months, unless
+    `accept_fewer_months`. A reload from the landing zone (`atp rebuild`) always accepts it.
     """
     if source not in ("api", "landing"):
         raise ValueError(f"source must be 'api' or 'landing', not {source!r}")
@@ -93,24 +117,72 @@ def load_years(
         client = client or CensusClient(
             settings.base_url, settings.require_api_key(), budget=budget
         )
-    with ExitStack() as stack:
-        con = stack.enter_context(writer(settings.warehouse))
+    with writer(settings.warehouse) as con:
         if source == "landing":
             for year in years:
                 yield year, _logged(lambda year=year: _reload(settings, con, flow, year))
             return
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fetch-{flow}")
-        stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+        worker = _Worker(f"fetch-{flow}")
 
         def fetch_and_land(year: int) -> Future[tuple[Fetch, LandedFile | None]]:
-            return pool.submit(_fetch_and_land, settings, client, flow, year)
+            return worker.submit(_fetch_and_land, settings, client, flow, year)
 
         upcoming = fetch_and_land(years[0]) if years else None
-        for i, year in enumerate(years):
-            current = upcoming
-            # Only the fetch in flight and the one being stored are held in memory.
-            upcoming = fetch_and_land(years[i + 1]) if i + 1 < len(years) else None
-            yield year, _logged(lambda fetched=current: _store(settings, con, *fetched.result()))
+        interrupted = False
+        try:
+            for i, year in enumerate(years):
+                current = upcoming
+                # Only the fetch in flight and the one being stored are held in memory.
+                upcoming = fetch_and_land(years[i + 1]) if i + 1 < len(years) else None
+                stored = _logged(
+                    lambda fetched=current: _store(
+                        settings, con, *fetched.result(), accept_fewer_months=accept_fewer_months
+                    )
+                )
+                yield year, stored
+        except BaseException as exc:
+            # Ctrl-C (KeyboardInterrupt, Dagster's interrupt): neither an error nor the caller
+            # closing this generator early.
+            interrupted = not isinstance(exc, Exception | GeneratorExit)
+            raise
+        finally:
+            if interrupted:  # the worker's fetch stops at its next back-off or attempt
+                client.budget.interrupt()
+            if upcoming is not None:
+                upcoming.cancel()
+            # Never wait for a request in flight after Ctrl-C: its read timeout is 2 minutes.
+            worker.shutdown(wait=not interrupted)
+
+
+class _Worker:
+    """Runs the submitted calls one at a time, in order, on a daemon thread: after Ctrl-C the
+    run neither waits for a request in flight nor joins the thread at exit, as a
+    ThreadPoolExecutor would."""
+
+    def __init__(self, name: str):
+        self._calls: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, call: Callable, *args) -> Future:
+        future: Future = Future()
+        self._calls.put((future, call, args))
+        return future
+
+    def shutdown(self, *, wait: bool) -> None:
+        self._calls.put(None)
+        if wait:
+            self._thread.join()
+
+    def _work(self) -> None:
+        while (item := self._calls.get()) is not None:
+            future, call, args = item
+            if not future.set_running_or_notify_cancel():
+                continue  # cancelled before it started
+            try:
+                future.set_result(call(*args))
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on it
+                future.set_exception(exc)
 
 
 def _logged(load: Callable[[], PartitionResult]) -> PartitionResult | AtpError:
@@ -154,7 +226,12 @@ def _fetch_and_land(
 
 
 def _store(
-    settings: Settings, con: Connection, fetch: Fetch, landed: LandedFile | None
+    settings: Settings,
+    con: Connection,
+    fetch: Fetch,
+    landed: LandedFile | None,
+    *,
+    accept_fewer_months: bool = False,
 ) -> PartitionResult:
     if landed is None:
         # 204: the year is not published yet. What we already hold stays as it is.
@@ -168,6 +245,24 @@ def _store(
             requests=fetch.attempts,
             stored_rows=stored_row_count(con, fetch.flow, fetch.year),
         )
+    held = stored_months(con, fetch.flow, fetch.year)
+    dropped = sorted(set(held) - set(fetch.table.months))
+    if dropped and not accept_fewer_months:
+        # Months already held are never dropped by a refresh: the answer stays landed (a
+        # rebuild would accept it), the stored year stays as it is.
+        result = PartitionResult(
+            fetch.flow,
+            fetch.year,
+            "loaded",
+            stored_row_count(con, fetch.flow, fetch.year),
+            held,
+            fetched_at=fetch.fetched_at,
+            landing_file=_relative(settings, landed),
+            requests=fetch.attempts,
+            dropped_months=dropped,
+        )
+        log.warning(result.dropped_warning())
+        return result
     # The response was parsed and validated on arrival: do not parse it again.
     return _load(settings, con, landed, requests=fetch.attempts, table=fetch.table)
 
@@ -232,3 +327,7 @@ def _load(
 
 def _relative(settings: Settings, landed: LandedFile) -> str:
     return landed.path.relative_to(settings.landing_dir).as_posix()
+
+
+def _months(months: list[str]) -> str:
+    return months[0] if len(months) == 1 else f"{len(months)} months, {months[0]}..{months[-1]}"

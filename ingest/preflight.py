@@ -15,9 +15,13 @@ from pathlib import Path
 from ingest.diskspace import ensure_free_space
 from ingest.errors import ConfigError, WarehouseError
 from ingest.settings import Settings, path_settings
+from ingest.warehouse import damaged_warehouse
 
 # Kernel filesystems: nothing written there is a file (and their free space reads as 0).
 _KERNEL_FOLDERS = (Path("/proc"), Path("/sys"))
+# A DuckDB file starts with three 4 KiB headers, the first with "DUCK" at byte 8.
+_DUCKDB_HEADERS = 3 * 4096
+_DUCKDB_MAGIC = b"DUCK"
 
 
 def check_paths(settings: Settings, *, source: str = "api") -> None:
@@ -26,7 +30,10 @@ def check_paths(settings: Settings, *, source: str = "api") -> None:
     needed (or a folder where a file is), and each filesystem has ATP_MIN_FREE_MB free.
 
     With `source="landing"` (a rebuild) the landing zone is only read: ATP_LANDING_DIR must be
-    an existing folder, and it need not be writable."""
+    an existing folder, and it need not be writable.
+
+    An ATP_WAREHOUSE that is not a DuckDB database (other bytes, cut short) raises a
+    DamagedWarehouseError saying what to do."""
     if source not in ("api", "landing"):
         raise ValueError(f"source must be 'api' or 'landing', not {source!r}")
     written: list[tuple[str, Path]] = []  # (variable, the folder that exists and is written)
@@ -36,6 +43,23 @@ def check_paths(settings: Settings, *, source: str = "api") -> None:
             continue
         written.append((variable, _check_writable(variable, path, kind)))
     _check_free_space(written, settings.min_free_mb)
+    _check_duckdb_header(settings.warehouse)
+
+
+def _check_duckdb_header(path: Path) -> None:
+    """An existing working warehouse must at least begin as a DuckDB file: one that does not
+    is one line here, not a failure of every year of the run's raw load."""
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(_DUCKDB_HEADERS)
+    except FileNotFoundError:
+        return  # a first run creates it
+    except OSError:
+        return  # unreadable: DuckDB says why when it opens it
+    if len(header) < _DUCKDB_HEADERS:
+        raise damaged_warehouse(path, "cut short" if header else "empty")
+    if header[8:12] != _DUCKDB_MAGIC:
+        raise damaged_warehouse(path, "not a DuckDB database")
 
 
 def _check_writable(variable: str, path: Path, kind: str) -> Path:

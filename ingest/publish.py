@@ -10,14 +10,21 @@ copy.
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.diskspace import ensure_free_space
 from ingest.errors import WarehouseError
-from ingest.files import atomic_path
+from ingest.files import atomic_path, remove_stale_temporaries
 from ingest.warehouse import MARTS, connect, mart_tables, sql_string
+
+log = logging.getLogger(__name__)
+# A temporary copy last written before this module was loaded (as the process started) is not
+# one of ours: a killed publication left it (one another process still writes is locked: kept).
+_PROCESS_STARTED = time.time()
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,7 @@ def publish(
     """Copy the marts of `warehouse` into a new file that replaces `published` in one step.
     `source_api` (the API's base URL, which never holds the key) and `demo` are recorded in
     `main.publication`, so every reader can say where the data came from."""
+    _remove_leftovers(published)
     with connect(warehouse, read_only=True) as con:
         tables = mart_tables(con)
     if not tables:
@@ -53,6 +61,18 @@ def publish(
         with connect(tmp) as con:
             _record_publication(con, warehouse, published_at, newest_month, source_api, demo)
     return Publication(published, tables, published.stat().st_size, newest_month, published_at)
+
+
+def _remove_leftovers(published: Path) -> None:
+    """Free the space of the temporary copies a killed publication left beside `published`."""
+    removed = remove_stale_temporaries(published, _PROCESS_STARTED)
+    if removed:
+        log.info(
+            "removed %d temporary file(s) left beside %s by a publication that was killed: %s",
+            len(removed),
+            published,
+            ", ".join(path.name for path in removed),
+        )
 
 
 def _copy_marts(warehouse: Path, target: Path, tables: list[str]) -> str | None:

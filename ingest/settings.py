@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
+import socket
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from ingest.errors import ConfigError
@@ -25,6 +28,8 @@ DEFAULT_RELEASE_LAG_DAYS = 40
 DEFAULT_REFRESH_CRON = "0 6 * * *"
 # Refuse to load or publish with less free disk space than this (on top of the expected size).
 DEFAULT_MIN_FREE_MB = 200
+# `atp sql` stops a query after this long (a cross join would run for ever); 0: no limit.
+DEFAULT_SQL_TIMEOUT_SECONDS = 60
 # The monthly intltrade datasets start in January 2010.
 EARLIEST_YEAR = 2010
 
@@ -51,6 +56,17 @@ class Settings:
     demo: bool = False
     # `atp run|refresh|rebuild` also print dbt's own progress lines (ATP_VERBOSE=1 or -v).
     verbose: bool = False
+    sql_timeout_seconds: int = DEFAULT_SQL_TIMEOUT_SECONDS  # ATP_SQL_TIMEOUT_SECONDS, 0: none
+    # Alerts (ingest/alerts.py): an incoming webhook and/or e-mail; none set = no alerts.
+    # Secrets (a Slack URL carries a token): kept out of the repr.
+    alert_webhook_url: str | None = field(default=None, repr=False)
+    alert_email_to: tuple[str, ...] = ()
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_starttls: bool = False
+    alert_email_from: str = ""  # empty: atp-warehouse@<hostname>
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -70,6 +86,10 @@ class Settings:
             min_free_mb=_whole_number(env, "ATP_MIN_FREE_MB", DEFAULT_MIN_FREE_MB, 0, 10**7),
             demo=_flag(env, "ATP_DEMO"),
             verbose=_flag(env, "ATP_VERBOSE"),
+            sql_timeout_seconds=_whole_number(
+                env, "ATP_SQL_TIMEOUT_SECONDS", DEFAULT_SQL_TIMEOUT_SECONDS, 0, 10**6
+            ),
+            **_alert_settings(env),
         )
 
     def require_api_key(self) -> str:
@@ -188,3 +208,46 @@ def path_settings(settings: Settings) -> list[tuple[str, Path, str]]:
         ("ATP_PUBLISHED", settings.published, "replaced"),
         ("ATP_REPORT_DIR", settings.report_dir, "folder"),
     ]
+
+
+def _alert_settings(env: Mapping[str, str]) -> dict:
+    """ATP_ALERT_* and ATP_SMTP_*: where `ingest.alerts.send` tells people."""
+    to = tuple(a.strip() for a in (env.get("ATP_ALERT_EMAIL_TO") or "").split(",") if a.strip())
+    for address in to:
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+", address):
+            raise ConfigError(
+                f"ATP_ALERT_EMAIL_TO: {address!r} is not an e-mail address; give addresses "
+                "separated by commas, e.g. ATP_ALERT_EMAIL_TO=ops@example.org,me@example.org."
+            )
+    return {
+        "alert_webhook_url": _webhook_url(env.get("ATP_ALERT_WEBHOOK_URL")),
+        "alert_email_to": to,
+        "smtp_host": (env.get("ATP_SMTP_HOST") or "").strip() or "localhost",
+        "smtp_port": _whole_number(env, "ATP_SMTP_PORT", 25, 1, 65535),
+        "smtp_user": (env.get("ATP_SMTP_USER") or "").strip() or None,
+        "smtp_password": env.get("ATP_SMTP_PASSWORD") or None,
+        "smtp_starttls": _flag(env, "ATP_SMTP_STARTTLS"),
+        "alert_email_from": (env.get("ATP_ALERT_EMAIL_FROM") or "").strip() or default_email_from(),
+    }
+
+
+def default_email_from() -> str:
+    return f"atp-warehouse@{socket.gethostname() or 'localhost'}"
+
+
+def _webhook_url(value: str | None) -> str | None:
+    url = (value or "").strip()
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
+        # The URL itself is a secret (a Slack URL carries a token): the message never shows it.
+        raise ConfigError(
+            "ATP_ALERT_WEBHOOK_URL is not an http(s) URL: set it to the incoming webhook's "
+            "https://... address (Slack, Mattermost, Teams), or unset it for no webhook alerts."
+        )
+    return url

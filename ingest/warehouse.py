@@ -33,9 +33,52 @@ def raw_table(flow: str) -> str:
     return f"{RAW_SCHEMA}.census_hitech_{flow}"
 
 
+class DamagedWarehouseError(WarehouseError):
+    """A DuckDB file that is not, or no longer, a whole database: other bytes, cut short, a block
+    that fails its checksum. `reason` says which, in a few words."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+# What DuckDB says of a damaged file, and how we say it.
+_DAMAGE = {
+    "not a valid DuckDB database file": "not a DuckDB database",
+    "Could not read enough bytes": "cut short",
+    "Corrupt database file": "a block fails its checksum",
+}
+# How to get a good working warehouse back: everything in it comes from the landing zone.
+REBUILD_FIX = (
+    "run `atp rebuild`, which rebuilds it from the landing zone without the network (the landing "
+    "zone keeps every answer the API gave)"
+)
+
+
+def damage(exc: BaseException) -> str | None:
+    """The few words saying how a DuckDB file is damaged, when `exc` says it is; else None."""
+    if isinstance(exc, DamagedWarehouseError):
+        return exc.reason
+    if isinstance(exc, duckdb.Error):
+        return next((words for sign, words in _DAMAGE.items() if sign in str(exc)), None)
+    return None
+
+
+def damaged_warehouse(path: Path, reason: str) -> DamagedWarehouseError:
+    """The one line for a damaged working warehouse (ATP_WAREHOUSE): what to do about it."""
+    wal = path.with_name(path.name + ".wal")
+    also = f" and `mv {wal} {wal}.damaged`" if wal.exists() else ""
+    return DamagedWarehouseError(
+        f"ATP_WAREHOUSE={path} is damaged ({reason}): move it aside (`mv {path} "
+        f"{path}.damaged`{also}), then {REBUILD_FIX}.",
+        reason,
+    )
+
+
 @contextmanager
 def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse, turning DuckDB's lock error into an actionable message."""
+    """Open the warehouse, turning DuckDB's lock error into an actionable message (and a damaged
+    file into a DamagedWarehouseError, which the caller completes with what to do)."""
     if read_only and not path.exists():
         raise WarehouseError(
             f"no warehouse at {path}: run `make run` first (or check ATP_PUBLISHED / ATP_WAREHOUSE)."
@@ -51,6 +94,8 @@ def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyC
                 f"({_lock_holder(str(exc))}). Wait for it to finish or close it (a DuckDB shell, a "
                 "notebook, `dagster dev` running a job), then try again."
             ) from None
+        if reason := damage(exc):
+            raise DamagedWarehouseError(f"{path} is damaged ({reason}).", reason) from None
         raise WarehouseError(f"cannot open the warehouse {path}: {exc}") from None
     try:
         yield con
@@ -165,10 +210,16 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 def writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse for loading partitions, with the raw tables in place. Load a whole run
     of partitions through one writer: DuckDB checkpoints when a connection closes, and doing
-    that after every partition cost more than the loads themselves."""
-    with connect(path) as con:
-        ensure_raw_tables(con)
-        yield con
+    that after every partition cost more than the loads themselves. A damaged file, found on
+    opening or on reading a block, raises a DamagedWarehouseError saying what to do."""
+    try:
+        with connect(path) as con:
+            ensure_raw_tables(con)
+            yield con
+    except (duckdb.Error, DamagedWarehouseError) as exc:
+        if (reason := damage(exc)) is None:
+            raise
+        raise damaged_warehouse(path, reason) from None
 
 
 def load_partition(
@@ -282,6 +333,14 @@ def stored_row_count(con: duckdb.DuckDBPyConnection, flow: str, year: int) -> in
         return 0
     query = f"SELECT count(*) FROM {raw_table(flow)} WHERE year = ?"
     return con.execute(query, [year]).fetchall()[0][0]
+
+
+def stored_months(con: duckdb.DuckDBPyConnection, flow: str, year: int) -> list[str]:
+    """The months ('YYYY-MM') currently stored for a partition in the raw table."""
+    if not table_exists(con, raw_table(flow)):
+        return []
+    query = f"SELECT DISTINCT time FROM {raw_table(flow)} WHERE year = ? ORDER BY 1"
+    return [row[0] for row in con.execute(query, [year]).fetchall()]
 
 
 def stored_vintages(con: duckdb.DuckDBPyConnection, flow: str, year: int) -> set[str]:

@@ -55,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
             action="store_true",
             help="also print dbt's own progress lines (or set ATP_VERBOSE=1)",
         )
+        if command.prog.split()[-1] != "rebuild":  # a rebuild takes what was landed anyway
+            command.add_argument(
+                "--accept-fewer-months",
+                action="store_true",
+                help="take an answer that lacks months already held (a release Census withdrew); "
+                "by default such a year is kept as stored, with a warning naming the months",
+            )
         command.set_defaults(handler=_pipeline)
     commands.add_parser(
         "prepare", help="parse the dbt project for ATP_WAREHOUSE (what `make prepare` runs)"
@@ -103,9 +110,22 @@ def _pipeline(args: argparse.Namespace, settings: Settings) -> int:
     verbose = args.verbose or settings.verbose
     if args.command == "refresh":
         years = refresh_years(census_today(), settings.start_year, settings.release_lag_days)
-        return run_pipeline(settings, years=years, verbose=verbose)
+        return run_pipeline(
+            settings,
+            years=years,
+            only_if_changed=True,
+            accept_fewer_months=args.accept_fewer_months,
+            command="refresh",
+            verbose=verbose,
+        )
     source = "api" if args.command == "run" else "landing"
-    return run_pipeline(settings, source=source, rebuild_unchanged=True, verbose=verbose)
+    return run_pipeline(
+        settings,
+        source=source,
+        accept_fewer_months=getattr(args, "accept_fewer_months", False),
+        command=args.command,
+        verbose=verbose,
+    )
 
 
 def _prepare(args: argparse.Namespace, settings: Settings) -> int:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import dagster as dg
 
 from ingest.settings import Settings
+from orchestration.alerting import alert_on_run_failure
 from orchestration.dbt_assets import atp_dbt_models
 from orchestration.dbt_project import dbt_resource
-from orchestration.publish_asset import html_report, published_warehouse
+from orchestration.publish_asset import html_report, published_warehouse, release_digest
 from orchestration.raw_assets import RAW_GROUP, build_raw_assets
 from orchestration.resources import AtpSettings, warehouse_resource
 from orchestration.schedules import build_refresh_schedule
@@ -27,7 +28,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         selection=(
             dg.AssetSelection.groups(RAW_GROUP)
             | dg.AssetSelection.assets(atp_dbt_models)
-            | dg.AssetSelection.assets(published_warehouse, html_report)
+            | dg.AssetSelection.assets(published_warehouse, html_report, release_digest)
         ),
         description=(
             "The main job (`make run`, `make refresh`, the nightly schedule): load the selected "
@@ -46,9 +47,14 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             atp_dbt_models,
             published_warehouse,
             html_report,
+            release_digest,
         ],
         jobs=[pipeline_job, raw_census_job, dbt_build_job],
         schedules=[build_refresh_schedule(pipeline_job, settings.refresh_cron)],
+        sensors=[alert_on_run_failure],
+        # Every step runs in the run's own process (one writer at a time, so nothing to gain
+        # from a process per step): a killed run worker takes its steps with it.
+        executor=dg.in_process_executor,
         resources={
             "dbt": dbt_resource(),
             "settings": AtpSettings.from_settings(settings),

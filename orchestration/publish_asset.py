@@ -7,12 +7,14 @@ import duckdb
 
 from analyst.html_report import write_html_report
 from ingest.errors import AtpError
+from ingest.freshness import record_published
 from ingest.locking import writer_lock
 from ingest.publish import publish
 from ingest.warehouse import connect
+from orchestration.alerting import write_and_post_digest
 from orchestration.dbt_assets import atp_dbt_models
 from orchestration.mart_metadata import mart_metadata
-from orchestration.raw_assets import DUCKDB_POOL
+from orchestration.raw_assets import DUCKDB_POOL, still_in_progress
 from orchestration.resources import AtpSettings
 
 
@@ -32,6 +34,7 @@ def published_warehouse(
 ) -> dg.MaterializeResult:
     config = settings.settings
     with writer_lock(config.warehouse):
+        still_in_progress(context)  # a run marked failed meanwhile publishes nothing
         publication = publish(
             config.warehouse,
             config.published,
@@ -39,6 +42,7 @@ def published_warehouse(
             source_api=config.base_url,
             demo=config.demo,
         )
+    record_published(config.published, publication.published_at)
     context.log.info(f"published {len(publication.tables)} mart tables to {publication.path}")
     # The marts' row counts, newest month and preview, as the analysts' copy has them: read
     # after the build, in this step, so they can never stand in for a dbt error.
@@ -79,3 +83,23 @@ def html_report(context: dg.AssetExecutionContext, settings: AtpSettings) -> dg.
     return dg.MaterializeResult(
         metadata={"path": str(path), "bytes": dg.MetadataValue.int(path.stat().st_size)}
     )
+
+
+@dg.asset(
+    key=["published", "release_digest"],
+    deps=[published_warehouse],
+    group_name="published",
+    kinds={"markdown", "html"},
+    description=(
+        "What the publication changed: the months that arrived or were revised, the newest "
+        "month's U.S. ATP imports and exports, the partners that moved most and the largest "
+        "revisions (`atp digest`), written beside the published copy (.digest.md/.html/.json) "
+        "and posted to the alert channels when months arrived or were revised."
+    ),
+)
+def release_digest(
+    context: dg.AssetExecutionContext, settings: AtpSettings
+) -> dg.MaterializeResult:
+    config = settings.settings
+    lines = write_and_post_digest(config, context.log.info)
+    return dg.MaterializeResult(metadata={"outcome": "\n".join(lines)})

@@ -1,9 +1,10 @@
 """Raw Census assets: the raw table and the vintage history of each flow, keyed like the dbt
 sources, yearly partitions, loaded together in one step.
 
-Refresh by change: the four assets are optional outputs. A run whose every partition comes back
-with the content already stored yields none of them, so Dagster skips the dbt build, publishing
-and the HTML report, and the UI shows the years as they were (with a "checked" observation).
+Refresh by change: every year that loads is materialized, with `changed` in its metadata; the
+dbt step of a refresh skips the build (and so publishing) when nothing changed since the last
+publication. A run none of whose years is released yet (HTTP 204) yields no asset: the years
+get an observation saying so, and nothing downstream runs.
 """
 
 from datetime import UTC, datetime
@@ -21,8 +22,10 @@ from ingest.partitions import PartitionResult, load_years
 from ingest.preflight import check_paths
 from ingest.releases import release_status
 from ingest.settings import census_today
+from orchestration.alerting import alert_release
 from orchestration.release_checks import release_check_results, release_check_specs
 from orchestration.resources import AtpSettings
+from orchestration.tags import tag_outcome
 
 RAW_GROUP = "raw"
 RAW_STEP = "raw_census"
@@ -46,9 +49,9 @@ def yearly_partitions(start_year: int) -> dg.TimeWindowPartitionsDefinition:
 class RawLoadConfig(dg.Config):
     source: Literal["api", "landing"] = "api"
     """`api` fetches from the Census API; `landing` reloads the newest landed file, offline."""
-    rebuild_unchanged: bool = False
-    """Build and publish even when nothing changed (`atp run`, `atp rebuild`); otherwise a run
-    that finds only what is stored ends after this step."""
+    accept_fewer_months: bool = False
+    """Take an answer that lacks months already held (a release that slipped, a partial
+    answer); otherwise such a year is kept as stored, with a warning naming the months."""
 
 
 def raw_asset_key(flow: str) -> dg.AssetKey:
@@ -112,7 +115,7 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
         with writer_lock(config_settings.warehouse):
             for flow in FLOWS:
                 outcomes[flow], interrupted = _load_all(
-                    context, config_settings, flow, years, config.source, budget
+                    context, config_settings, flow, years, config, budget
                 )
                 if interrupted:
                     break
@@ -130,6 +133,7 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
                                 asset_key, partition=key, metadata=partition_metadata(result)
                             )
                         )
+            tag_outcome(context, "failed")
             if interrupted:
                 raise interrupted
             raise PartitionsFailed(_failure_summary(years, loaded, failed))
@@ -138,10 +142,14 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
         record_check(
             config_settings.published, checked_at, changed=changed, newest_month=status.newest_held
         )
+        tag_outcome(context, "changed" if changed else "unchanged")
+        for line in alert_release(config_settings, status):
+            context.log.info(line)
         yield from release_check_results(status, raw_asset_key)
-        if not (changed or config.rebuild_unchanged):
-            since = before.last_changed.strftime("%Y-%m-%d") if before.last_changed else "-"
-            context.log.info(f"nothing new since {since}; published copy unchanged")
+        released = {key: r for key, r in loaded.items() if r.status == "loaded"}
+        if not released:
+            # No year has data yet (204): nothing to show as materialized, nothing to build.
+            context.log.info("no year of this run is released yet; nothing to build")
             for (flow, key), result in loaded.items():
                 context.log_event(
                     dg.AssetObservation(
@@ -149,6 +157,12 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
                     )
                 )
             return
+        if not changed:
+            since = before.last_changed.strftime("%Y-%m-%d") if before.last_changed else "-"
+            context.log.info(f"nothing new since {since}: every year as stored")
+        # Every year is materialized, changed or not (its metadata says which), so that
+        # backfills and "Materialize" succeed in Dagster's terms; the dbt step decides whether
+        # a build is due (DbtBuildConfig.only_if_changed).
         for (flow, key), result in loaded.items():
             context.add_asset_metadata(
                 partition_metadata(result), asset_key=raw_asset_key(flow), partition_key=key
@@ -173,6 +187,8 @@ def _split(context, outcomes) -> tuple[dict, dict]:
             else:
                 loaded[(flow, str(year))] = outcome
                 context.log.info(outcome.describe())
+                if outcome.dropped_months:
+                    context.log.warning(outcome.dropped_warning())
     return loaded, failed
 
 
@@ -180,18 +196,29 @@ def _failure_summary(years, loaded, failed) -> str:
     """Per flow with a failure: '2 of 3 year(s) loaded: 2024, 2025; failed:', then each reason
     once, with the years it stopped ('imports 2025, 2026: the Census API ...')."""
     lines = []
+    said: dict[str, str] = {}  # each reason, once: where it was first given
     for flow, errors in failed.items():
         done = [key for (f, key), result in loaded.items() if f == flow]
         listed = f": {', '.join(done)}" if done else ""
         lines.append(f"{flow}: {len(done)} of {len(years)} year(s) loaded{listed}; failed:")
         by_reason: dict[str, list[str]] = {}
         for year, reason in errors.items():
+            # A year stopped by an earlier year's error carries that error's text: name that
+            # year rather than repeat its message (a bad key's advice would show once per year).
+            first = next((y for y in errors if y != year and reason.startswith(f"{flow} {y}: ")), 0)
+            if first:
+                reason = f"not attempted: the error of {flow} {first} would repeat for every year"
             by_reason.setdefault(reason, []).append(str(year))
-        lines += [f"{flow} {', '.join(ys)}: {reason}" for reason, ys in by_reason.items()]
+        for reason, ys in by_reason.items():
+            where = f"{flow} {', '.join(ys)}"
+            lines.append(
+                f"{where}: the same as {said[reason]}" if reason in said else f"{where}: {reason}"
+            )
+            said.setdefault(reason, where)
     return "\n".join(lines)
 
 
-def _load_all(context, settings, flow, years, source, budget):
+def _load_all(context, settings, flow, years, config: RawLoadConfig, budget):
     """Every year's outcome, in order, so that each year ends either loaded or failed with its
     reason. An error that would repeat for every year (a bad key, a bad setting) fails the
     remaining years at once; an unexpected error fails the years not yet loaded. An interrupt
@@ -199,8 +226,18 @@ def _load_all(context, settings, flow, years, source, budget):
     outcomes: list[tuple[int, PartitionResult | AtpError]] = []
     stop: AtpError | None = None
     interrupted: BaseException | None = None
+    loads = load_years(
+        settings,
+        flow,
+        years,
+        config.source,
+        budget=budget,
+        accept_fewer_months=config.accept_fewer_months,
+    )
     try:
-        for year, outcome in load_years(settings, flow, years, source, budget=budget):
+        # Each year commits as the loop asks for it: ask only while the run is in progress.
+        while still_in_progress(context) and (item := next(loads, None)) is not None:
+            year, outcome = item
             outcomes.append((year, outcome))
             if isinstance(outcome, _STOP_AT_ONCE):
                 context.log.error(
@@ -214,8 +251,25 @@ def _load_all(context, settings, flow, years, source, budget):
         stop = AtpError(f"{exc.__class__.__name__}: {exc}")
     except BaseException as exc:  # Ctrl-C: Dagster raises its interrupt inside the step
         interrupted = exc
+    finally:
+        loads.close()  # the warehouse connection and the fetch in flight end here
     done = {year for year, _ in outcomes}
     return outcomes + [(year, stop) for year in years if year not in done and stop], interrupted
+
+
+class RunEnded(AtpError):
+    """The run was marked failed or canceled (by run monitoring, the UI, a later `atp` run)
+    while this step was still going: it stops before committing anything more."""
+
+
+def still_in_progress(context) -> bool:
+    run = context.instance.get_run_by_id(context.run_id)
+    if run is not None and run.status not in (dg.DagsterRunStatus.STARTED,):
+        raise RunEnded(
+            f"run {context.run_id[:8]} is {run.status.value.lower()}: nothing more is committed "
+            "for it; the next run loads what it did not."
+        )
+    return True
 
 
 def partition_metadata(result: PartitionResult) -> dict:
@@ -235,4 +289,5 @@ def partition_metadata(result: PartitionResult) -> dict:
         "content_sha256": result.content_sha256 or "",
         "requests": dg.MetadataValue.int(result.requests),
         "rows_kept_unchanged": dg.MetadataValue.int(result.stored_rows),
+        "months_not_in_answer": ", ".join(result.dropped_months),
     }

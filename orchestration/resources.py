@@ -13,6 +13,12 @@ from ingest.warehouse import DUCKDB_CONFIG
 
 KEY_VARIABLE = "CENSUS_API_KEY"
 _PATHS = ("warehouse", "landing_dir", "published", "report_dir")
+# Settings whose values stay out of run config and the UI: read from the environment by Dagster.
+_SECRETS = {
+    "api_key": KEY_VARIABLE,
+    "alert_webhook_url": "ATP_ALERT_WEBHOOK_URL",
+    "smtp_password": "ATP_SMTP_PASSWORD",
+}
 
 
 class AtpSettings(dg.ConfigurableResource):
@@ -31,14 +37,26 @@ class AtpSettings(dg.ConfigurableResource):
     refresh_cron: str
     min_free_mb: int
     demo: bool = False
+    # Where alerts and the release digest go (ingest/alerts.py); the webhook URL (it carries a
+    # token) and the SMTP password are secrets, EnvVars like the key.
+    alert_webhook_url: str | None = None
+    alert_email_to: list[str] = []
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    alert_email_from: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AtpSettings:
         values = {name: getattr(settings, name) for name in cls.model_fields}
         values.update({name: str(values[name]) for name in _PATHS})
+        values["alert_email_to"] = list(settings.alert_email_to)
         # Only when set: an EnvVar that is not set fails the resource, and a rebuild from the
         # landing zone or the UI without a key must still work.
-        values["api_key"] = dg.EnvVar(KEY_VARIABLE) if settings.api_key else None
+        for name, variable in _SECRETS.items():
+            values[name] = dg.EnvVar(variable) if getattr(settings, name) else None
         return cls(**values)
 
     @property
@@ -46,6 +64,7 @@ class AtpSettings(dg.ConfigurableResource):
         """The plain settings object that `ingest/` takes."""
         values = {name: getattr(self, name) for name in type(self).model_fields}
         values.update({name: Path(values[name]) for name in _PATHS})
+        values["alert_email_to"] = tuple(self.alert_email_to)
         values["api_key"] = (self.api_key or "").strip() or None
         return Settings(**values)
 

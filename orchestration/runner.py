@@ -13,23 +13,26 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, redirect_stdout
 
 import dagster as dg
+from dagster._core.instance.ref import InstanceRef
 
 from ingest.census_format import FLOWS
 from ingest.freshness import read_freshness
 from ingest.preflight import check_paths
 from ingest.settings import Settings
-from orchestration.dbt_assets import atp_dbt_models
+from orchestration.alerting import alert_run_failed, error_message, failure_text
+from orchestration.dbt_assets import DBT_STEP
 from orchestration.definitions import PIPELINE_JOB, build_definitions
 from orchestration.raw_assets import RAW_STEP, raw_asset_key
 from orchestration.run_health import wait_for_live_runs
 from orchestration.schedules import partition_range_tags
+from orchestration.tags import COMMAND_TAG, OUTCOME_TAG
 
-DBT_STEP = atp_dbt_models.op.name
 _STEP_NAMES = {
     RAW_STEP: "raw load",
     DBT_STEP: "dbt build",
     "published__atp_warehouse": "publish",
     "published__html_report": "HTML report",
+    "published__release_digest": "release digest",
 }
 # What Dagster reports for a step stopped by Ctrl-C.
 _INTERRUPTS = ("DagsterExecutionInterruptedError", "KeyboardInterrupt")
@@ -44,13 +47,16 @@ def run_pipeline(
     *,
     instance: dg.DagsterInstance | None = None,
     out: Callable[[str], None] | None = None,
-    rebuild_unchanged: bool = False,
+    only_if_changed: bool = False,
+    accept_fewer_months: bool = False,
+    command: str = "run",
     verbose: bool = False,
 ) -> int:
     """Load the raw partitions of `years` (consecutive; default: every year due) from `source`
-    ("api" or "landing"); if anything changed (or `rebuild_unchanged`), build every dbt model
-    and test, then publish. Returns a process exit code. dbt's own progress lines (which
-    dagster-dbt writes to stdout) show only when `verbose`."""
+    ("api" or "landing"), build every dbt model and test, then publish; with `only_if_changed`
+    (a refresh), build and publish only if the published copy is behind (see
+    `Freshness.unpublished`). The run is tagged with `command`. Returns a process exit code.
+    dbt's own progress lines (which dagster-dbt writes to stdout) show only when `verbose`."""
     out = out or _printer(sys.stdout)
     if source == "api":
         settings.require_api_key()  # fail before any request
@@ -64,25 +70,39 @@ def run_pipeline(
     instance = instance or _instance()
     # One run at a time: after a dead run is cleaned up, wait (sleeping) for live ones, UI,
     # schedule or command line. The run queue in turn counts this run while it is in progress.
-    wait_for_live_runs(instance, settings.warehouse, out)
+    wait_for_live_runs(instance, out)
     out(f"Raw partitions {years[0]}..{years[-1]} ({verb}) into {settings.warehouse}")
     with _progress_to(out), _hidden_stdout(not verbose):
         result = defs.resolve_job_def(PIPELINE_JOB).execute_in_process(
             instance=instance,
-            tags=partition_range_tags(years),
+            tags={**partition_range_tags(years), COMMAND_TAG: command},
             run_config={
                 "ops": {
                     RAW_STEP: {
-                        "config": {"source": source, "rebuild_unchanged": rebuild_unchanged}
+                        "config": {"source": source, "accept_fewer_months": accept_fewer_months}
                     },
-                    # A rebuild from the landing zone rebuilds every model from scratch too.
-                    DBT_STEP: {"config": {"full_refresh": source == "landing"}},
+                    DBT_STEP: {
+                        "config": {
+                            # A rebuild from the landing zone rebuilds every model from scratch.
+                            "full_refresh": source == "landing",
+                            "only_if_changed": only_if_changed,
+                        }
+                    },
                 },
                 **_QUIET,
             },
             raise_on_error=False,
         )
-    return report(result, out, settings)
+    code = report(result, out, settings)
+    if code:
+        instance.add_run_tags(result.run_id, {OUTCOME_TAG: "failed"})
+        if code != 130:  # Ctrl-C is the operator's own doing
+            failures = failure_text(_step_failures(result))
+            for line in alert_run_failed(
+                settings, result.run_id, PIPELINE_JOB, command, failures or "dbt tests failed"
+            ):
+                out(line)
+    return code
 
 
 def report(
@@ -100,7 +120,7 @@ def report(
         return 130
     for step, error in failures:
         what = _STEP_NAMES.get(step, "release check")
-        first, *more = _message(error).splitlines()
+        first, *more = error_message(error).splitlines()
         out(f"  FAILED {what}: {first}")
         for line in more:
             out(f"    {line}")
@@ -108,7 +128,7 @@ def report(
         out("dbt build skipped: a raw partition failed to load. Fix the cause and run again.")
         return 1
     materialized = result.get_asset_materialization_events()
-    if not failures and not any(e.asset_key.path[0] == "raw" for e in materialized):
+    if not failures and not any(e.asset_key.path[0] != "raw" for e in materialized):
         for line in _warning_lines(result.get_asset_check_evaluations()):  # the release check
             out(line)
         since = read_freshness(settings.published).last_changed
@@ -141,6 +161,9 @@ def report(
                 f"Published {metadata['tables'].value} mart tables (data through "
                 f"{metadata['newest_month'].value}) to {metadata['path'].value}"
             )
+        elif "outcome" in metadata:  # the release digest: where it went, what was posted
+            for line in metadata["outcome"].value.splitlines():
+                out(line[:1].upper() + line[1:])
         else:
             out(f"Wrote the HTML report {metadata['path'].value}")
     out("Done.")
@@ -217,16 +240,19 @@ def _step_failures(result: dg.ExecuteInProcessResult) -> list:
     ]
 
 
-def _message(error) -> str:
-    # Dagster wraps the exception an asset raised; the innermost one says what went wrong.
-    while error.cause is not None:
-        error = error.cause
-    message = error.message.strip() or error.cls_name
-    prefix, _, rest = message.partition(": ")
-    return rest if prefix.split(".")[-1] == error.cls_name else message
+# Capturing a step's stdout starts `tail` and an orphan watcher per step: Ctrl-C to the
+# terminal's process group made them print tracebacks, and `atp` prints the run's progress itself
+# (its structured events still go to the instance, for the UI).
+_NO_CAPTURE = {
+    "compute_logs": {
+        "module": "dagster._core.storage.noop_compute_log_manager",
+        "class": "NoOpComputeLogManager",
+    }
+}
 
 
 def _instance() -> dg.DagsterInstance:
-    if os.environ.get("DAGSTER_HOME"):
-        return dg.DagsterInstance.get()
+    home = os.environ.get("DAGSTER_HOME")
+    if home:
+        return dg.DagsterInstance.from_ref(InstanceRef.from_dir(home, overrides=_NO_CAPTURE))
     return dg.DagsterInstance.ephemeral()

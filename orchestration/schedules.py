@@ -1,6 +1,7 @@
 """The nightly refresh: every year partition that can still change, then dbt, then publish."""
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 from dagster._core.storage.tags import (
@@ -9,8 +10,10 @@ from dagster._core.storage.tags import (
 )
 
 from ingest.releases import due_year
-from ingest.settings import CENSUS_TIMEZONE, census_today
+from ingest.settings import CENSUS_TIMEZONE
+from orchestration.dbt_assets import DBT_STEP
 from orchestration.resources import AtpSettings
+from orchestration.tags import COMMAND_TAG
 
 # Census publishes its annual revision of the prior years with the April data, in early June.
 ANNUAL_REVISION_MONTHS = (6, 7)
@@ -48,11 +51,21 @@ def build_refresh_schedule(job, cron: str) -> dg.ScheduleDefinition:
         ),
     )
     def _schedule(context: dg.ScheduleEvaluationContext, settings: AtpSettings) -> dg.RunRequest:
-        today = census_today(context.scheduled_execution_time)
+        when = context.scheduled_execution_time.astimezone(ZoneInfo(CENSUS_TIMEZONE))
+        today = when.date()
         years = refresh_years(today, settings.start_year, settings.release_lag_days)
         return dg.RunRequest(
-            run_key=f"refresh-{today.isoformat()}",
-            tags={**partition_range_tags(years), "atp/refresh_years": f"{years[0]}-{years[-1]}"},
+            # One run per scheduled time (a cron of one's own may tick more than once a day).
+            run_key=f"refresh-{when:%Y-%m-%dT%H:%M}",
+            tags={
+                **partition_range_tags(years),
+                "atp/refresh_years": f"{years[0]}-{years[-1]}",
+                COMMAND_TAG: "schedule",
+                # Retried twice (run_retries in dagster.yaml): a blip of the API at 06:00.
+                "dagster/max_retries": "2",
+            },
+            # A night with nothing new builds and publishes nothing (unless a build is due).
+            run_config={"ops": {DBT_STEP: {"config": {"only_if_changed": True}}}},
         )
 
     return _schedule

@@ -12,10 +12,11 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import replace
+import uuid
 
 import dagster as dg
 import pytest
+from dagster._core.events import EngineEventData
 
 from fake_census import FakeCensusApi, fixture_dataset
 from tests.conftest import ROOT, make_settings, point_cli_at
@@ -122,10 +123,70 @@ def dead_pid(home, run_id) -> int:
         return run_pid(instance, run_id)
 
 
-def test_a_live_run_is_not_cleaned_up(tmp_path):
-    from orchestration.run_health import dead_runs
+def _run(instance, status):
+    run = dg.DagsterRun(job_name="atp_pipeline_job", run_id=str(uuid.uuid4()), status=status)
+    return instance.add_run(run)
+
+
+def _records_pid(instance, run, pid):
+    instance.report_engine_event(
+        f"Started process for run (pid: {pid}).", run, EngineEventData.in_process(pid)
+    )
+
+
+def test_only_a_run_whose_own_process_is_gone_is_cleaned_up(tmp_path):
+    from orchestration.run_health import dead_runs, reap_dead_runs
 
     instance = dg.DagsterInstance.ephemeral()
-    settings = make_settings(tmp_path, "http://127.0.0.1:9")
-    assert replace(settings).warehouse == settings.warehouse
-    assert dead_runs(instance) == []
+    # A UI launch, its worker up a little later than the run was created (queued): the worker
+    # is alive, so the run is not dead, whatever the time between queue and start.
+    starting = _run(instance, dg.DagsterRunStatus.STARTING)
+    time.sleep(1.5)  # process start times are in clock ticks: leave no doubt about the order
+    worker = subprocess.Popen(["sleep", "60"])
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    try:
+        time.sleep(0.2)
+        _records_pid(instance, starting, worker.pid)
+        started = _run(instance, dg.DagsterRunStatus.STARTED)
+        _records_pid(instance, started, worker.pid)
+        dead = _run(instance, dg.DagsterRunStatus.STARTED)
+        _records_pid(instance, dead, gone.pid)
+        assert [(run.run_id, pid) for run, pid in dead_runs(instance)] == [(dead.run_id, gone.pid)]
+        assert reap_dead_runs(instance) == [
+            f"Cleaned up run {dead.run_id[:8]} (process {gone.pid} gone): marked failed, "
+            "pool slots freed"
+        ]
+        status = {
+            run.run_id: instance.get_run_by_id(run.run_id).status
+            for run in [starting, started, dead]
+        }
+        assert status == {
+            starting.run_id: dg.DagsterRunStatus.STARTING,
+            started.run_id: dg.DagsterRunStatus.STARTED,
+            dead.run_id: dg.DagsterRunStatus.FAILURE,
+        }
+        # A pid recorded before its process started is another process (the number was reused).
+        reused = _run(instance, dg.DagsterRunStatus.STARTED)
+        _records_pid(instance, reused, os.getpid())  # this process, older than the record: alive
+        assert dead_runs(instance) == []
+    finally:
+        worker.kill()
+        worker.wait()
+
+
+def test_the_processes_a_dead_run_left_are_stopped(tmp_path):
+    from orchestration.run_health import RUN_ID_ENV, stop_run_processes
+
+    env = {**os.environ, RUN_ID_ENV: "run-that-died"}
+    leftover = subprocess.Popen(["sleep", "60"], env=env)
+    other = subprocess.Popen(["sleep", "60"], env={**os.environ, RUN_ID_ENV: "another-run"})
+    try:
+        time.sleep(0.2)
+        assert stop_run_processes("run-that-died", grace_seconds=2) == [leftover.pid]
+        assert leftover.wait(timeout=5) == -signal.SIGTERM
+        assert other.poll() is None
+    finally:
+        for proc in (leftover, other):
+            proc.kill()
+            proc.wait()

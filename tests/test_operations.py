@@ -103,7 +103,9 @@ def test_the_schedule_requests_one_run_over_those_years(when, start, end, tmp_pa
     (request,) = data.run_requests
     assert request.tags["dagster/asset_partition_range_start"] == start
     assert request.tags["dagster/asset_partition_range_end"] == end
-    assert request.run_key == f"refresh-{when.astimezone(NEW_YORK).date().isoformat()}"
+    assert request.run_key == f"refresh-{when.astimezone(NEW_YORK):%Y-%m-%dT%H:%M}"
+    assert request.tags["atp/command"] == "schedule"
+    assert request.run_config == {"ops": {"atp_dbt_models": {"config": {"only_if_changed": True}}}}
 
 
 def test_the_refresh_time_is_configurable():

@@ -13,8 +13,11 @@ import duckdb
 from fake_census.fixtures import TOTAL, FixtureDataset
 from ingest import partitions
 from ingest.errors import WarehouseError
+from orchestration.cli import main
 from orchestration.runner import run_pipeline
+from tests.conftest import point_cli_at
 
+YEARS = [2025, 2026]
 MARTS_QUERY = "SELECT * FROM marts.fct_atp_partner_year ORDER BY partner_code, year"
 
 
@@ -49,6 +52,39 @@ def test_a_failing_dbt_test_stops_the_marts(env, fake_api):
     )
     assert out[-1].startswith("dbt build failed")
     assert marts(env) == before  # the raw rows changed, the marts did not
+
+
+def test_a_quiet_night_after_a_failed_build_builds_again_and_status_says_unpublished(
+    env, fake_api, capsys, monkeypatch
+):
+    instance = dg.DagsterInstance.ephemeral()
+    assert run_pipeline(env, "api", years=YEARS, instance=instance, out=lambda _: None) == 0
+    point_cli_at(monkeypatch, env)
+    assert main(["status"]) == 0
+    fake_api.dataset = UnreconciledTotal()
+    assert run_pipeline(env, "api", years=YEARS, instance=instance, out=lambda _: None) == 1
+    capsys.readouterr()
+    assert main(["status"]) == 1  # the raw data changed; the published copy does not have it
+    unpublished = next(line for line in capsys.readouterr().out.splitlines() if "Unpub" in line)
+    assert unpublished.split(":", 1)[1].strip().startswith("the raw data changed (2026-")
+    assert unpublished.endswith("after the last publication; the next refresh builds and publishes")
+    # The next refresh finds the raw data as stored, but the build is due: it runs (and fails
+    # again on the same data) instead of saying "Nothing new".
+    out: list[str] = []
+    code = run_pipeline(
+        env, "api", years=YEARS, instance=instance, out=out.append, only_if_changed=True
+    )
+    assert code == 1 and out[-1].startswith("dbt build failed"), out
+    assert "imports 2025: unchanged, " in "\n".join(out)
+    # The API is right again: the refresh builds, publishes, and status is content.
+    fake_api.dataset = FixtureDataset()
+    out = []
+    code = run_pipeline(
+        env, "api", years=YEARS, instance=instance, out=out.append, only_if_changed=True
+    )
+    assert code == 0 and out[-1] == "Done.", out
+    assert main(["status"]) == 0
+    assert "Unpublished" not in capsys.readouterr().out
 
 
 def test_rebuild_reloads_from_the_landing_zone_without_the_network(env, fake_api):

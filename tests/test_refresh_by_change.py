@@ -35,16 +35,17 @@ def built(env, fake_api):
     """A full run over 2025-2026, then what a refresh needs to compare against."""
     instance = dg.DagsterInstance.ephemeral()
     lines: list[str] = []
-    code = run_pipeline(
-        env, "api", years=YEARS, instance=instance, out=lines.append, rebuild_unchanged=True
-    )
+    code = run_pipeline(env, "api", years=YEARS, instance=instance, out=lines.append)
     assert code == 0, "\n".join(lines)
     return instance
 
 
 def _refresh(env, instance):
     out: list[str] = []
-    return run_pipeline(env, "api", years=YEARS, instance=instance, out=out.append), out
+    code = run_pipeline(
+        env, "api", years=YEARS, instance=instance, out=out.append, only_if_changed=True
+    )
+    return code, out
 
 
 def test_a_refresh_that_finds_nothing_new_builds_and_publishes_nothing(env, fake_api, built):
@@ -64,16 +65,19 @@ def test_a_refresh_that_finds_nothing_new_builds_and_publishes_nothing(env, fake
     assert after.last_checked > first.last_checked
     assert after.last_changed == first.last_changed
     assert after.newest_month == "2026-09"
-    # In Dagster: the raw years are not materialized again, only observed as checked.
+    # In Dagster: a success whose raw years are materialized as unchanged; nothing downstream.
     run = built.get_runs(limit=1)[0]
-    assert not [
-        e
+    assert run.status == dg.DagsterRunStatus.SUCCESS
+    assert run.tags["atp/outcome"] == "unchanged"
+    materialized = [
+        e.dagster_event.event_specific_data.materialization
         for e in built.all_logs(run.run_id)
         if e.dagster_event and e.dagster_event.is_step_materialization
     ]
-    checked = built.fetch_observations(raw_asset_key("imports"), limit=5).records
-    assert {r.asset_observation.partition for r in checked} == {"2025", "2026"}
-    assert checked[0].asset_observation.metadata["changed"].value is False
+    assert {m.asset_key.path[0] for m in materialized} == {"raw"}
+    imports = [m for m in materialized if m.asset_key == raw_asset_key("imports")]
+    assert {m.partition for m in imports} == {"2025", "2026"}
+    assert all(m.metadata["changed"].value is False for m in imports)
 
 
 def test_a_revision_republishes_and_shows_in_the_revisions_mart(env, fake_api, built):
@@ -159,8 +163,37 @@ def test_a_refresh_stages_only_new_vintages_and_a_rebuild_restages_them_all(env,
         )
     # ... and `atp rebuild` (dbt --full-refresh) stages every vintage again, as they were.
     out = []
-    code = run_pipeline(
-        env, "landing", years=YEARS, instance=built, out=out.append, rebuild_unchanged=True
-    )
+    code = run_pipeline(env, "landing", years=YEARS, instance=built, out=out.append)
     assert code == 0, out
     assert _staged_history(env.warehouse) == refreshed
+
+
+class ThroughJune(FixtureDataset):
+    """The API answers 2026 with months through June only (a slipped release, a partial answer)."""
+
+    def rows(self, flow, year):
+        rows = super().rows(flow, year)
+        return [row for row in rows if row["month"] <= 6] if rows and year == 2026 else rows
+
+
+def test_a_shorter_answer_never_drops_months_held(env, fake_api, built):
+    before = _stamp(env.published)
+    fake_api.dataset = ThroughJune()
+    code, out = _refresh(env, built)
+    assert code == 0, out
+    warning = (
+        "imports 2026: the API's answer lacks 3 months, 2026-07..2026-09, which the warehouse "
+        "holds: kept the stored year (through 2026-09)."
+    )
+    assert any(line.strip().startswith(warning) for line in out), out
+    assert "  imports 2026: kept as stored, 972 rows, 9 month(s) 2026-01..2026-09" in out
+    assert out[-1].startswith("Nothing new since")
+    assert _stamp(env.published) == before
+    assert read_freshness(env.published).newest_month == "2026-09"
+    # Taken only when asked for: then the year holds what the API says.
+    out = []
+    code = run_pipeline(
+        env, "api", years=YEARS, instance=built, out=out.append, accept_fewer_months=True
+    )
+    assert code == 0, out
+    assert any("Published" in line and "data through 2026-06" in line for line in out), out

@@ -59,6 +59,46 @@ def test_a_warehouse_without_marts_is_one_line(published, capsys, tmp_path, monk
     )
 
 
+# Every command that reads the published copy, with arguments it would answer on a good one.
+READERS = {
+    **COMMANDS,
+    "brief": ["brief", "mexico", "--year", "2024"],
+    "html": ["html", "--out", "EXPORT_DIR"],
+    "status": ["status"],
+}
+DUCKDB_HEADERS = 3 * 4096  # the file's headers: kept, so that DuckDB opens the file
+
+
+@pytest.fixture(scope="module")
+def damaged_copies(published, tmp_path_factory):
+    """A file of garbage bytes, and the published copy with every block after its headers
+    overwritten (DuckDB opens it, then finds a block failing its checksum)."""
+    folder = tmp_path_factory.mktemp("damaged")
+    good = published.published.read_bytes()
+    garbage = folder / "garbage.duckdb"
+    garbage.write_bytes(bytes(range(256)) * 64)
+    blocks = folder / "blocks.duckdb"
+    blocks.write_bytes(good[:DUCKDB_HEADERS] + b"\xa5" * (len(good) - DUCKDB_HEADERS))
+    return {"not a DuckDB database": garbage, "a block fails its checksum": blocks}
+
+
+@pytest.mark.parametrize("damage", ["not a DuckDB database", "a block fails its checksum"])
+@pytest.mark.parametrize("name", READERS)
+def test_a_damaged_published_copy_is_one_line_with_the_fix(
+    damaged_copies, capsys, tmp_path, monkeypatch, name, damage
+):
+    path = damaged_copies[damage]
+    monkeypatch.setenv("ATP_PUBLISHED", str(path))
+    argv = [str(tmp_path / "out") if a == "EXPORT_DIR" else a for a in READERS[name]]
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        f"atp {name}: the published copy {path} is damaged ({damage}): run `atp rebuild` (from "
+        "the landing zone, no network) or `make run` to publish it again.\n"
+    )
+
+
 @pytest.mark.parametrize("name", ["report", "category"])
 def test_an_unloaded_year_is_one_line(published, capsys, name):
     argv = [a if a != "2025" else "2019" for a in COMMANDS[name]]

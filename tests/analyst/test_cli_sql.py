@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 
 import duckdb
 import pytest
@@ -156,3 +157,79 @@ def test_other_statements_and_errors(published, capsys):
     assert code == 2 and "no_such_table does not exist" in err and err.count("\n") == 1
     code, _, err = run(capsys, "sql", "  ")
     assert code == 2 and err == "atp sql: no SQL statement given.\n"
+
+
+# -- bounds: time and memory --------------------------------------------------------------------
+
+CROSS_JOIN = "SELECT count(*) FROM range(1000000000) a, range(1000000000) b"
+STOPPED = (
+    "atp sql: query stopped after 1 s (ATP_SQL_TIMEOUT_SECONDS); add a LIMIT or raise --timeout\n"
+)
+
+
+def test_a_query_is_stopped_at_its_timeout(published, capsys):
+    started = time.monotonic()
+    code, out, err = run(capsys, "sql", CROSS_JOIN, "--timeout", "1")
+    assert time.monotonic() - started < 5
+    assert (code, out, err) == (2, "", STOPPED)
+
+
+def test_the_timeout_comes_from_the_setting_and_0_means_none(published, capsys, monkeypatch):
+    monkeypatch.setenv("ATP_SQL_TIMEOUT_SECONDS", "1")
+    started = time.monotonic()
+    assert run(capsys, "sql", CROSS_JOIN) == (2, "", STOPPED)
+    assert time.monotonic() - started < 5
+    # --timeout wins over the setting; 0 is no limit
+    assert run(capsys, "sql", "SELECT 42 AS n", "--timeout", "0", "--format", "csv") == (
+        0,
+        "n\n42\n",
+        "",
+    )
+    monkeypatch.setenv("ATP_SQL_TIMEOUT_SECONDS", "soon")
+    code, _, err = run(capsys, "sql", "SELECT 1")
+    assert code == 2 and "ATP_SQL_TIMEOUT_SECONDS='soon' is not a whole number" in err
+    code, _, err = run(capsys, "sql", "SELECT 1", "--timeout", "-1")
+    assert code == 2 and err.startswith("atp sql: argument --timeout: expected a whole number")
+
+
+def test_csv_and_json_write_rows_as_they_come(published, capsys):
+    code, out, err = run(capsys, "sql", "SELECT range AS n FROM range(100000)", "--format", "csv")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert len(lines) == 100_001 and lines[:3] == ["n", "0", "1"] and lines[-1] == "99999"
+    code, out, _ = run(capsys, "sql", "SELECT range AS n FROM range(5000)", "--format", "json")
+    assert code == 0 and json.loads(out) == [{"n": n} for n in range(5000)]
+    # Rows already written stay written when the time runs out: nothing waited for the end.
+    code, out, err = run(
+        capsys,
+        "sql",
+        "SELECT range AS n FROM range(1000000000000)",
+        "--format",
+        "csv",
+        "--timeout",
+        "1",
+    )
+    assert (code, err) == (2, STOPPED)
+    lines = out.splitlines()
+    assert lines[:3] == ["n", "0", "1"] and len(lines) > 10_000
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_a_table_for_people_shows_the_first_1000_rows_and_says_how_many_more(
+    published, capsys, fmt
+):
+    code, out, err = run(capsys, "sql", "SELECT range AS n FROM range(2500)", "--format", fmt)
+    assert (code, err) == (0, "")
+    lines = [line for line in out.splitlines() if line]
+    assert lines[-2:] == [
+        "(the first 1,000 of 2,500 rows shown; 1,500 more with --format csv)",
+        "Source: API at 127.0.0.1, not the Census Bureau (advanced technology products).",
+    ]
+    if fmt == "table":
+        assert lines[0] == "  n" and lines[1] == "  0" and lines[1000] == "999"
+        assert len(lines) == 1 + 1000 + 2
+    else:
+        assert lines[2] == "| 0 |" and lines[1001] == "| 999 |" and len(lines) == 2 + 1000 + 2
+    # exactly 1,000 rows: all shown, no note
+    code, out, _ = run(capsys, "sql", "SELECT range AS n FROM range(1000)")
+    assert out.splitlines()[-2] == "(1,000 rows)"

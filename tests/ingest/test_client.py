@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+import signal
 import socket
+import threading
 import time
 from dataclasses import replace
 
@@ -15,6 +17,7 @@ from fake_census import ERROR_500_TEXT, FakeCensusApi, fixture_dataset
 from ingest.client import CensusClient, RetryBudget, RetryPolicy
 from ingest.errors import (
     CensusAuthError,
+    CensusError,
     CensusRequestError,
     CensusResponseError,
     CensusUnavailableError,
@@ -341,10 +344,12 @@ def test_a_refused_key_is_asked_once_per_run(env):
     assert errors[0].startswith(
         "imports 2024: The Census API answered HTTP 302 with X-DataWebAPI-KeyError: invalid key"
     )
+    assert errors[0].endswith(f"Check CENSUS_API_KEY. {KEY_HELP}")
+    # The later errors point at the first one rather than repeat its advice.
     assert errors[3] == (
         "exports 2025: not requested: the Census API refused the key for imports 2024 (HTTP 302 "
-        "with X-DataWebAPI-KeyError: invalid key), so this run stopped asking. Check "
-        f"CENSUS_API_KEY. {KEY_HELP}"
+        "with X-DataWebAPI-KeyError: invalid key), so this run stopped asking (what to do: see "
+        "the error of imports 2024)"
     )
     assert all(SENTINEL_KEY not in text for text in errors)
 
@@ -443,3 +448,60 @@ def test_a_permanent_redirect_asks_for_the_new_base_url(client, fake_api):
         census.fetch_year("imports", 2024)
     assert fake_api.request_count == 1 and sleeps == []
     assert SENTINEL_KEY not in str(info.value)
+
+
+# ----------------------------------------------------------------------------------------------
+# Ctrl-C: a fetch stops within seconds, without another request
+
+
+def test_an_interrupt_cuts_a_back_off_short_and_sends_nothing_more(fake_api):
+    # A back-off of 15 to 30 s after a 503; the interrupt comes half a second into it.
+    census = CensusClient(fake_api.base_url, SENTINEL_KEY, policy=RetryPolicy(backoff_base=30))
+    fake_api.script("503")
+    threading.Timer(0.5, census.budget.interrupt).start()
+    started = time.monotonic()
+    with pytest.raises(CensusError, match="^imports 2024: not requested: the run was interrupted$"):
+        census.fetch_year("imports", 2024)
+    assert time.monotonic() - started < 3
+    assert len(fake_api.data_requests) == 1
+    with pytest.raises(CensusError, match="interrupted"):  # the run asks nothing more
+        census.fetch_year("exports", 2024)
+    assert len(fake_api.data_requests) == 1
+
+
+def _interrupt_main_thread_once(api: FakeCensusApi, year: int) -> threading.Thread:
+    """Send SIGINT to the main thread (Ctrl-C) once the request for `year` is at the API."""
+
+    def when_asked():
+        while not any(str(year) in (r.param("time") or "") for r in api.data_requests):
+            time.sleep(0.02)
+        time.sleep(0.2)  # the main thread is waiting for that fetch
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    thread = threading.Thread(target=when_asked, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_ctrl_c_while_a_year_is_fetched_stops_load_years_at_once(env):
+    # The API holds the 2025 request for a minute; the client would wait 2 minutes for it.
+    with FakeCensusApi(fixture_dataset(), timeout_sleep=60) as api:
+        census = CensusClient(api.base_url, SENTINEL_KEY, policy=RetryPolicy(backoff_base=30))
+        api.set_fault_for("imports", 2025, "timeout", times=5)
+        years = load_years(
+            replace(env, base_url=api.base_url), "imports", [2024, 2025], client=census
+        )
+        assert next(years)[1].status == "loaded"
+        signaller = _interrupt_main_thread_once(api, 2025)
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            next(years)  # waits for the 2025 fetch: Ctrl-C arrives here
+        elapsed = time.monotonic() - started
+        signaller.join()
+        asked = len(api.data_requests)
+        time.sleep(0.5)
+        assert len(api.data_requests) == asked == 2  # 2024, and the 2025 request in flight
+        assert census.budget.interrupted
+    assert elapsed < 3
+    assert len(list(env.landing_dir.glob("imports/2024/*"))) == 2  # the body and its manifest
+    assert list(env.landing_dir.glob("imports/2025/*")) == []

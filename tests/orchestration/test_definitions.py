@@ -48,6 +48,7 @@ def test_every_asset_key():
         "marts/fct_atp_partner_share_shift_year",
         "published/atp_warehouse",
         "published/html_report",
+        "published/release_digest",
     }
 
 
@@ -80,8 +81,13 @@ def test_every_duckdb_writer_is_in_one_pool():
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        # The HTML report only reads the published copy; everything else writes the warehouse.
-        if node.is_materializable and key != dg.AssetKey(["published", "html_report"]):
+        # The HTML report and the digest only read the published copy; everything else writes
+        # the warehouse.
+        readers = {
+            dg.AssetKey(["published", "html_report"]),
+            dg.AssetKey(["published", "release_digest"]),
+        }
+        if node.is_materializable and key not in readers:
             assert node.pools == {"duckdb"}, key
 
 
