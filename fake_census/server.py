@@ -102,6 +102,8 @@ STATUS_FAULTS = frozenset(
         "redirect_moved",  # 301: the API moved
         "204",
         "400",
+        "401",  # a bare 401 (no key header, no page about the key): an API gateway's refusal
+        "403",  # likewise a bare 403
     }
 )
 BODY_FAULTS = frozenset(
@@ -695,6 +697,8 @@ class FakeCensusApi:
             )
         if fault == "204":
             return _Reply(204)
+        if fault in ("401", "403"):
+            return _text(int(fault), "Forbidden" if fault == "403" else "Unauthorized")
         assert fault == "400"
         return _text(400, "error: unknown variable 'XYZ'")
 

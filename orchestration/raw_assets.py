@@ -125,13 +125,12 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
                     status = release_status(con, census_today(), config_settings.release_lag_days)
         if failed or interrupted:
             # The step fails: record by hand the years that did change before saying so.
+            # Yielded, not logged: events logged by a step that then raises are lost.
             for (flow, key), result in loaded.items():
                 if result.changed:
                     for asset_key in (raw_asset_key(flow), history_asset_key(flow)):
-                        context.log_event(
-                            dg.AssetMaterialization(
-                                asset_key, partition=key, metadata=partition_metadata(result)
-                            )
+                        yield dg.AssetMaterialization(
+                            asset_key, partition=key, metadata=partition_metadata(result)
                         )
             tag_outcome(context, "failed")
             if interrupted:
