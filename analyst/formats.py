@@ -295,8 +295,9 @@ def pct(value: float | None, sign: bool = True) -> str:
 
 def sql_display(table: Table, align: bool = True) -> list[list[str]]:
     """Display strings of an `atp sql` result for people: integers with thousands separators
-    (not in a column named year or ..._year), doubles rounded to 4 significant digits, never in
-    scientific notation, and (align=True) padded so that a column's decimal points line up."""
+    (not in a column named year or ..._year), every number with the digits it has (see
+    `_sql_number`), never in scientific notation, and (align=True) padded so that a column's
+    decimal points line up."""
     cells = [[text_value(v) for v in row] for row in table.rows]
     for j, name in enumerate(table.columns):
         separators = not re.search(r"(^|_)year$", name, re.I)
@@ -317,10 +318,18 @@ def sql_display(table: Table, align: bool = True) -> list[list[str]]:
     return cells
 
 
+# A double is shown with the digits it has: its shortest repr (9.0 -> '9', round(x, 2) ->
+# -298.95), never padded with zeros. DBL_DIG: a repr of at most 15 significant digits is a
+# decimal the double holds exactly (a literal, a rounded value); a longer one is arithmetic
+# (100 * 120 / 392.4 = 30.58103975535168), shown to RAW_DIGITS significant digits (30.581).
+EXACT_DIGITS = 15
+RAW_DIGITS = 6
+
+
 def _sql_number(value: int | float | Decimal, separators: bool) -> str:
     if isinstance(value, int):
         return f"{value:,}" if separators else str(value)
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal):  # a DECIMAL column keeps its scale: DECIMAL(18,2) 1.50
         if not value.is_finite():
             return str(value)
         return f"{value:,f}" if separators else f"{value:f}"
@@ -328,10 +337,19 @@ def _sql_number(value: int | float | Decimal, separators: bool) -> str:
         return str(value)
     if value == 0:
         return "0"
-    exponent = math.floor(math.log10(abs(value)))
-    decimals = max(0, 3 - exponent)
-    text = f"{value:,.{decimals}f}" if separators else f"{value:.{decimals}f}"
-    return "0" if text.strip("-0.,") == "" else text
+    text = f"{value:,.{_float_decimals(value)}f}" if separators else None
+    text = text or f"{value:.{_float_decimals(value)}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _float_decimals(value: float) -> int:
+    """The decimals that show a double's digits: all those of its shortest repr, or for an
+    arithmetic result RAW_DIGITS significant ones (never fewer than its whole part)."""
+    shortest = Decimal(repr(value)).normalize().as_tuple()
+    decimals = max(0, -shortest.exponent)
+    if len(shortest.digits) <= EXACT_DIGITS:
+        return decimals
+    return min(decimals, max(0, RAW_DIGITS - 1 - math.floor(math.log10(abs(value)))))
 
 
 def _numeric(text: str) -> bool:

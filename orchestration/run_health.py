@@ -14,10 +14,9 @@ import time
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.events import DagsterEventType
 from dagster._core.launcher import DefaultRunLauncher
 from dagster._core.launcher.base import CheckRunHealthResult, WorkerStatus
-from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES, RunsFilter
+from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES
 
 STARTED = dg.DagsterRunStatus.STARTED
 
@@ -42,7 +41,7 @@ def run_process(instance: dg.DagsterInstance, run_id: str) -> tuple[int, float] 
     """The process that executes the run and when it said so (Unix time): the first engine event
     that names a pid, which that process itself records when it starts (the `atp` process for a
     command-line run, the run worker for a launched one)."""
-    for record in instance.all_logs(run_id, of_type=DagsterEventType.ENGINE_EVENT):
+    for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
         data = record.dagster_event.engine_event_data if record.dagster_event else None
         pid = data.metadata.get("pid") if data and data.metadata else None
         if pid is not None and str(pid.value).isdigit():
@@ -76,7 +75,7 @@ def dead_runs(instance: dg.DagsterInstance) -> list[tuple[dg.DagsterRun, int | N
     monitoring in the daemon watches those."""
     found = []
     now = time.time()
-    for record in instance.get_run_records(RunsFilter(statuses=IN_PROGRESS_RUN_STATUSES)):
+    for record in instance.get_run_records(dg.RunsFilter(statuses=IN_PROGRESS_RUN_STATUSES)):
         run = record.dagster_run
         process = run_process(instance, run.run_id)
         if process is None:
@@ -110,7 +109,7 @@ def live_runs(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
     """Runs in progress (after `reap_dead_runs`, those whose process is alive)."""
     return [
         record.dagster_run
-        for record in instance.get_run_records(RunsFilter(statuses=IN_PROGRESS_RUN_STATUSES))
+        for record in instance.get_run_records(dg.RunsFilter(statuses=IN_PROGRESS_RUN_STATUSES))
     ]
 
 
