@@ -12,6 +12,7 @@ No Dagster imports: `atp` has to start fast.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,9 @@ import duckdb
 from analyst.formats import (
     Table,
     bn,
+    fixed,
     json_value,
+    money_words,
     pct,
     plural,
     render_markdown,
@@ -28,6 +31,7 @@ from analyst.formats import (
     title_name,
 )
 from analyst.queries import (
+    PARTNER_ALIASES,
     AnalystError,
     Partner,
     check_flow,
@@ -76,7 +80,14 @@ class Brief:
 
     @property
     def name(self) -> str:
-        return title_name(self.partner.name)
+        """The partner as a sentence names it: 'South Korea', not 'Korea, South'."""
+        return everyday_name(self.partner.name)
+
+    @property
+    def who(self) -> str:
+        """The partner inside a sentence: a country by name, a grouping as what it is ('the
+        European Union', 'OECD countries', 'Asia'), never as if it were one country."""
+        return self.name if self.ranked else grouping_words(self.partner)
 
     @property
     def ranked(self) -> bool:
@@ -183,15 +194,59 @@ def period(year: int, months: int) -> str:
 
 
 def money(value: float) -> str:
-    """$ billions with two decimals: 102_480_000_000 -> '$102.48 billion'."""
-    return (
-        f"${abs(value) / 1e9:,.2f} billion" if value >= 0 else f"-${abs(value) / 1e9:,.2f} billion"
-    )
+    """The one money formatter (`formats.money_words`): '$102.48 billion', '$4.00 million'."""
+    return money_words(value)
 
 
 def signed_money(value: float) -> str:
-    """'+$24.00 billion', '-$36.00 billion'."""
-    return f"+{money(value)}" if value >= 0 else money(value)
+    """'+$24.00 billion', '-$36.00 billion', '-$2.00 million'."""
+    return money_words(value, sign=True)
+
+
+def points(value: float) -> str:
+    """A contribution in points, signed: '+12.5', '-0.04' (a non-zero value never '+0.0')."""
+    return fixed(value, 1, sign=True)
+
+
+def percent(value: float, sign: bool = False) -> str:
+    """'11.7', '+25.0', '0.03' (a non-zero value never '0.0')."""
+    return fixed(value, 1, sign)
+
+
+def article(number: str) -> str:
+    """'a' or 'an' before a number as it is read: an 8..., an 11, an 18, an 80-89 (and an 11,000),
+    a 1.5, a 110."""
+    whole = re.sub(r"\D", "", number.lstrip("+-").split(".")[0]) or "0"
+    lead = whole[: len(whole) % 3 or 3]  # 'eleven' thousand, 'eighteen' million
+    return "an" if whole.startswith("8") or lead in ("11", "18") else "a"
+
+
+def everyday_name(name: str) -> str:
+    """A Census name as a sentence says it. An inverted name ('KOREA, SOUTH') takes its everyday
+    form from PARTNER_ALIASES ('south korea') or, with none, is turned round ('Bahamas, The' ->
+    'The Bahamas'); other names are their display form."""
+    shown = title_name(name)
+    if "," not in shown:
+        return shown
+    words = sorted(re.findall(r"\w+", name.lower()))
+    for alias, census in PARTNER_ALIASES.items():
+        if name.upper() in census and sorted(alias.split()) == words:
+            return title_name(alias.upper())
+    first, _, rest = shown.partition(", ")
+    return f"{rest} {first}"
+
+
+def grouping_words(partner: Partner) -> str:
+    """A grouping inside a sentence: a region code (4XXX) as its name ('Asia'), an acronym as
+    its countries ('OECD countries', 'USMCA (NAFTA) countries'), others with 'the' ('the
+    European Union', 'the Pacific Rim Countries')."""
+    name = title_name(partner.name)
+    if re.fullmatch(r"\dXXX", partner.code):
+        return name
+    first = re.split(r"\W+", name)[0]
+    if len(first) > 1 and first.isupper():
+        return f"{name} countries"
+    return f"the {name}"
 
 
 def ordinal(n: int) -> str:
@@ -209,7 +264,7 @@ def growth(yoy: float | None) -> str:
     """A neighbour's growth in brackets: '+25.0%', 'unchanged' or 'no comparison'."""
     if yoy is None:
         return "no comparison"
-    return "unchanged" if yoy == 0 else f"{yoy:+.1f}%"
+    return "unchanged" if yoy == 0 else f"{percent(yoy, sign=True)}%"
 
 
 def balance_words(balance: int | None) -> str:
@@ -283,11 +338,20 @@ def sentences(b: Brief) -> Sentences:
     )
 
 
-def subject(name: str, flow: str) -> str:
-    """The partner's side of a flow: imports (U.S. general imports from it) are its exports."""
+def subject(name: str, flow: str, grouping: bool = False) -> str:
+    """The partner's side of a flow: imports (U.S. general imports from it) are its exports. A
+    grouping (`name` as `grouping_words` gives it) is no one's: the exports come from it."""
+    if grouping:
+        if flow == "imports":
+            return f"ATP exports to the U.S. from {name}"
+        return f"ATP imports into {name} from the U.S."
     if flow == "imports":
         return f"{possessive(name)} ATP exports to the U.S."
     return f"{possessive(name)} ATP imports from the U.S."
+
+
+def partner_subject(b: Brief, flow: str) -> str:
+    return subject(b.who, flow, grouping=not b.ranked)
 
 
 def movement(value: int | None, change: int | None, yoy: float | None, when: str, then: str) -> str:
@@ -302,7 +366,7 @@ def movement(value: int | None, change: int | None, yoy: float | None, when: str
         return f"were unchanged{at} at {money(value)}"
     verb = "rose" if yoy > 0 else "fell"
     dollars = f" ({signed_money(change)})" if change is not None else ""
-    return f"{verb} {abs(yoy):.1f}%{dollars}{at} to {money(value)}"
+    return f"{verb} {percent(abs(yoy))}%{dollars}{at} to {money(value)}"
 
 
 def headline(b: Brief) -> str:
@@ -316,14 +380,20 @@ def headline(b: Brief) -> str:
         f"the {total} U.S. market" if b.flow == "imports" else f"the {total} of U.S. ATP exports"
     )
     share = b.value("share_pct")
-    shared = f", a {share:.1f}% share of {market}" if share is not None else ""
-    return f"{subject(b.name, b.flow)} {moved}{shared}{_standing(b)}."
+    shown = percent(share) if share is not None else ""
+    shared = f", {article(shown)} {shown}% share of {market}" if share is not None else ""
+    return f"{_capital(partner_subject(b, b.flow))} {moved}{shared}{_standing(b)}."
+
+
+def _capital(text: str) -> str:
+    """A sentence's first letter in capitals ('the European Union' -> 'The ...')."""
+    return text[:1].upper() + text[1:]
 
 
 def _neighbour(b: Brief, row: dict[str, Any]) -> str:
     value = row[f"atp_{b.flow}_usd"]
     return (
-        f"{title_name(row['partner_name'])} ({money(value)}, "
+        f"{everyday_name(row['partner_name'])} ({money(value)}, "
         f"{growth(row[f'atp_{b.flow}_yoy_pct'])})"
     )
 
@@ -364,13 +434,13 @@ def _share_sentence(b: Brief, now: str, then: str) -> str | None:
     if current is None:
         return None
     if shift is None:
-        return f"{possessive(b.name)} share of {market} was {current:.1f}% in {now} (no share in {then} to compare with)."
+        return f"{possessive(b.name)} share of {market} was {percent(current)}% in {now} (no share in {then} to compare with)."
     if round(shift, 1) == 0:
-        return f"{possessive(b.name)} share of {market} was unchanged at {current:.1f}% in {now} ({prior:.1f}% in {then})."
+        return f"{possessive(b.name)} share of {market} was unchanged at {percent(current)}% in {now} ({percent(prior)}% in {then})."
     verb = "rose" if shift > 0 else "fell"
     return (
         f"{possessive(b.name)} share of {market} {verb} {abs(shift):.1f} points, "
-        f"from {prior:.1f}% in {then} to {current:.1f}% in {now}."
+        f"from {percent(prior)}% in {then} to {percent(current)}% in {now}."
     )
 
 
@@ -379,7 +449,7 @@ def _other_direction(b: Brief) -> str:
     o = b.other
     moved = movement(b.value("usd", o), b.value("change_usd", o), b.value("yoy_pct", o), "", then)
     return (
-        f"{subject(b.name, o)} {moved}; the U.S. ATP balance with {b.name} "
+        f"{_capital(partner_subject(b, o))} {moved}; the U.S. ATP balance with {b.who} "
         f"(U.S. exports minus imports) was {balance_words(b.row['atp_balance_usd'])}."
     )
 
@@ -388,20 +458,27 @@ def _goods(b: Brief) -> str:
     trade, yoy = b.row.get("goods_trade_usd"), b.row.get("goods_trade_yoy_pct")
     then = period(b.year - 1, b.months)
     if trade is None:
-        text = f"Total goods trade between the U.S. and {b.name} was not reported"
+        text = f"Total goods trade between the U.S. and {b.who} was not reported"
     else:
         change = (
             f"no comparison with {then}"
             if yoy is None
-            else ("unchanged" if yoy == 0 else f"{'up' if yoy > 0 else 'down'} {abs(yoy):.1f}%")
+            else (
+                "unchanged" if yoy == 0 else f"{'up' if yoy > 0 else 'down'} {percent(abs(yoy))}%"
+            )
         )
         text = (
-            f"Total goods trade between the U.S. and {b.name} came to {money(trade)} "
+            f"Total goods trade between the U.S. and {b.who} came to {money(trade)} "
             f"(imports plus exports), {change}"
         )
     share = b.row.get("atp_share_of_goods_imports_pct")
     if share is not None:
-        text += f"; ATP made up {share:.1f}% of {possessive(b.name)} goods exports to the U.S."
+        goods = (
+            f"{possessive(b.who)} goods exports to the U.S."
+            if b.ranked
+            else f"goods exports from {b.who} to the U.S."
+        )
+        text += f"; ATP made up {percent(share)}% of {goods}"
     else:
         text += "."
     return text
@@ -418,16 +495,30 @@ def _drivers_sentence(b: Brief, then: str) -> str:
     if yoy is None or not moved:
         return f"No breakdown of the change: no comparison with {then}."
     if yoy == 0:
-        lead = "Overall unchanged:"
-    else:
-        lead = f"Of the {abs(yoy):.1f}% {'rise' if yoy > 0 else 'fall'},"
+        return f"Overall unchanged: {_listed(moved[:3], f)}."
+    # The drivers of a rise are the groups that rose (of a fall, those that fell); the largest
+    # group that went the other way is named apart, as what held the change back.
+    along = [d for d in moved if (d[f"{f}_contribution_pp"] > 0) == (yoy > 0)]
+    against = [d for d in moved if d not in along and d[f"{f}_contribution_pp"] != 0]
+    lead = f"Of the {percent(abs(yoy))}% {'rise' if yoy > 0 else 'fall'},"
+    text = f"{lead} {_listed(along[:3], f)}" if along else lead.rstrip(",")
+    if against:
+        d = against[0]
+        text += (
+            f"; partly offset by {d['category_name']} ({points(d[f'{f}_contribution_pp'])} "
+            f"points, {signed_money(d[f'{f}_change_usd'])})"
+        )
+    return f"{text}."
+
+
+def _listed(drivers: list[dict[str, Any]], f: str) -> str:
+    """'A contributed +12.5 points (+$12.00 billion), B +5.0 points (...) and C ...'."""
     parts = [
         f"{d['category_name']} {'contributed ' if i == 0 else ''}"
-        f"{d[f'{f}_contribution_pp']:+.1f} points ({signed_money(d[f'{f}_change_usd'])})"
-        for i, d in enumerate(moved[:3])
+        f"{points(d[f'{f}_contribution_pp'])} points ({signed_money(d[f'{f}_change_usd'])})"
+        for i, d in enumerate(drivers)
     ]
-    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"{lead} {listed}."
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _drivers_table(b: Brief, now: str) -> Table | None:
@@ -446,7 +537,7 @@ def _drivers_table(b: Brief, now: str) -> Table | None:
                 d["hitech_code"],
                 d["category_name"],
                 bn(d[f"{f}_change_usd"], sign=True),
-                f"{d[f'{f}_contribution_pp']:+.1f}",
+                points(d[f"{f}_contribution_pp"]),
                 pct(d[f"{f}_yoy_pct"]),
                 bn(d[f"{f}_usd"]),
             ]

@@ -66,7 +66,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="one partner's profile: ATP trade by year, ATP group mix, goods trade",
         description="One partner's profile: ATP imports, exports and balance for every loaded "
         "year, with YoY %, share of the U.S. total and rank among countries; its ATP group mix "
-        "in the latest full year; its total goods trade by year. A Census grouping (e.g. "
+        "in the latest full year (or --year); its total goods trade by year. A Census grouping (e.g. "
         "'european union', 0003) works too, without rank or group mix.",
     )
     partner.add_argument(
@@ -76,6 +76,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="a Census code (2010, exact) or a name (mexico, 'Korea, South'; case and "
         "punctuation ignored, a part of a name if only one partner has it), or an everyday "
         "name Census spells otherwise (south korea, uk, uae, czechia, russia)",
+    )
+    _year_option(
+        partner,
+        required=False,
+        help="the year of the ATP group mix, e.g. 2024 (default: the latest full year); the "
+        "by-year tables show every loaded year",
     )
     _format_option(
         partner,
@@ -192,7 +198,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="CODE_OR_NAME",
         help="a Census code (2010, exact) or a name (mexico, 'Korea, South'), as `atp partner`",
     )
-    _year_option(brief)
+    _year_option(
+        brief, required=False, help="calendar year, e.g. 2024 (default: the latest full year)"
+    )
     _flow_option(brief)
     brief.add_argument(
         "--format",
@@ -275,10 +283,12 @@ def _emit(text: str) -> int:
     return 0
 
 
-def _year_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--year", type=_year, required=True, help="calendar year, e.g. 2024 (must be loaded)"
-    )
+def _year_option(
+    parser: argparse.ArgumentParser,
+    required: bool = True,
+    help: str = "calendar year, e.g. 2024 (must be loaded)",
+) -> None:
+    parser.add_argument("--year", type=_year, required=required, help=help)
 
 
 def _flow_option(parser: argparse.ArgumentParser) -> None:

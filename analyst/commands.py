@@ -49,13 +49,15 @@ from analyst.queries import (
     partner_category_mix,
     partner_years,
     publication,
+    records,
     require_year,
     run_query,
     source_of,
 )
-from analyst.report_data import TopPartners, top_partners
+from analyst.report_data import TopPartners, latest_full_year, top_partners
 from ingest.files import write_atomic
 from ingest.settings import Settings
+from ingest.warehouse import MARTS
 
 NO_TRADE = "-"
 
@@ -155,12 +157,12 @@ def partner(args: argparse.Namespace, settings: Settings) -> str:
     with open_published(settings.published) as con:
         found = find_partner(con, args.partner)
         years = partner_years(con, found)
-        mix = partner_category_mix(con, found)
+        mix, months = _category_mix(con, found, getattr(args, "year", None))
         published = publication(con)
     source = source_line(published)
     tables = [
         _partner_years_table(found, years),
-        _partner_mix_table(found, mix),
+        _partner_mix_table(found, mix, months),
         _partner_goods_table(years),
     ]
     tables[-1].notes.append(source)
@@ -184,6 +186,33 @@ def partner(args: argparse.Namespace, settings: Settings) -> str:
     if args.format == "markdown":
         return f"### {heading}\n\n" + render_tables(tables, "markdown")
     return f"{heading}\n\n" + render_tables(tables, "table")
+
+
+def _category_mix(
+    con: duckdb.DuckDBPyConnection, found: Partner, year: int | None
+) -> tuple[CategoryMix, int | None]:
+    """The partner's ATP group mix in `year` (--year) and the months that year covers, else in
+    the latest full year (months None)."""
+    if year is None:
+        return partner_category_mix(con, found), None
+    mix = CategoryMix(year)
+    months = require_year(con, year)  # a year not loaded: the usual one-line error
+    if found.kind == "country":  # the marts keep groups by country, not by grouping
+        mix.rows = records(
+            con.execute(
+                f"""
+                SELECT hitech_code, category_name, imports_usd, share_of_partner_atp_imports_pct,
+                       exports_usd, share_of_partner_atp_exports_pct, balance_usd,
+                       imports_yoy_pct, exports_yoy_pct,
+                       share_of_us_category_imports_pct, share_of_us_category_exports_pct
+                FROM {MARTS}.fct_atp_partner_category_year
+                WHERE partner_code = ? AND year = ?
+                ORDER BY imports_usd DESC, hitech_code
+                """,
+                [found.code, year],
+            )
+        )
+    return mix, months
 
 
 def _partner_heading(found: Partner, published: dict[str, Any]) -> str:
@@ -235,7 +264,7 @@ def _partner_years_table(found: Partner, years: list[dict[str, Any]]) -> Table:
     )
 
 
-def _partner_mix_table(found: Partner, mix: CategoryMix) -> Table:
+def _partner_mix_table(found: Partner, mix: CategoryMix, months: int | None = None) -> Table:
     unit = _unit(mix.rows, "imports_usd", "exports_usd", "balance_usd")
     headers = ["Code", "ATP group", f"Imports {unit.label}", "% of ATP imports"]
     headers += [f"Exports {unit.label}", "% of ATP exports", f"Balance {unit.label}"]
@@ -256,7 +285,9 @@ def _partner_mix_table(found: Partner, mix: CategoryMix) -> Table:
     if mix.year is None:
         title, empty = "ATP group mix", "No full year (12 months) is loaded yet."
     else:
-        title = f"ATP group mix, {mix.year} (latest full year)"
+        # A year given by --year may be in progress: its title says which months.
+        chosen = " (latest full year)" if months is None else period_and_basis(mix.year, months)[0]
+        title = f"ATP group mix, {mix.year}{chosen}"
         empty = (
             "The marts keep the ATP group mix for countries only, not for groupings."
             if found.kind != "country"
@@ -519,7 +550,7 @@ def brief(args: argparse.Namespace, settings: Settings) -> str:
 
     partner = " ".join(args.partner) if isinstance(args.partner, list) else args.partner
     with open_published(settings.published, required=words.BRIEF_MARTS) as con:
-        data = words.load_brief(con, partner, args.year, args.flow)
+        data = words.load_brief(con, partner, _brief_year(con, args.year), args.flow)
         if args.format == "html":
             from analyst.html_report import render_partner_page
 
@@ -533,6 +564,16 @@ def brief(args: argparse.Namespace, settings: Settings) -> str:
     target = Path(args.out).expanduser().resolve()
     write_atomic(target, text + "\n")
     return f"wrote {target}"
+
+
+def _brief_year(con: duckdb.DuckDBPyConnection, year: int | None) -> int:
+    """--year, else the latest full year (as `atp html --partner`)."""
+    if year is not None:
+        return year
+    latest = latest_full_year(con)
+    if latest is None:
+        raise AnalystError("no full calendar year is loaded yet: give --year.")
+    return latest
 
 
 # -- atp digest -------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -264,10 +264,11 @@ class Unit:
     divisor: float
     label: str  # for headers: "$bn", "$mn"
     words: str  # for sentences: "$ billions"
+    noun: str = ""  # after an amount: "$4.00 million"
 
 
-BILLIONS = Unit(1e9, "$bn", "$ billions")
-MILLIONS = Unit(1e6, "$mn", "$ millions")
+BILLIONS = Unit(1e9, "$bn", "$ billions", "billion")
+MILLIONS = Unit(1e6, "$mn", "$ millions", "million")
 
 
 def money_unit(values: Iterable[float | None]) -> Unit:
@@ -280,6 +281,16 @@ def money_unit(values: Iterable[float | None]) -> Unit:
 def money(value: float | None, unit: Unit = BILLIONS, sign: bool = False) -> str:
     """Dollars in `unit` with two decimals (more for a small non-zero value, see `fixed`)."""
     return MISSING if value is None else fixed(value / unit.divisor, 2, sign)
+
+
+def money_words(value: float | None, sign: bool = False) -> str:
+    """Dollars for a sentence, in the unit the value needs (`money_unit`), by `money`: never
+    0.00 for a value that is not zero: '$102.48 billion', '-$4.00 million', '+$24.00 billion'."""
+    if value is None:
+        return MISSING
+    unit = money_unit([value])
+    lead = "-" if value < 0 else ("+" if sign and value > 0 else "")
+    return f"{lead}${money(abs(value), unit)} {unit.noun}"
 
 
 def bn(value: float | None, sign: bool = False) -> str:
@@ -337,19 +348,19 @@ def _sql_number(value: int | float | Decimal, separators: bool) -> str:
         return str(value)
     if value == 0:
         return "0"
-    text = f"{value:,.{_float_decimals(value)}f}" if separators else None
-    text = text or f"{value:.{_float_decimals(value)}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    shown = _float_digits(value)
+    return f"{shown:,f}" if separators else f"{shown:f}"
 
 
-def _float_decimals(value: float) -> int:
-    """The decimals that show a double's digits: all those of its shortest repr, or for an
-    arithmetic result RAW_DIGITS significant ones (never fewer than its whole part)."""
-    shortest = Decimal(repr(value)).normalize().as_tuple()
-    decimals = max(0, -shortest.exponent)
-    if len(shortest.digits) <= EXACT_DIGITS:
-        return decimals
-    return min(decimals, max(0, RAW_DIGITS - 1 - math.floor(math.log10(abs(value)))))
+def _float_digits(value: float) -> Decimal:
+    """A double as the decimal it shows: its shortest repr, or for an arithmetic result that
+    rounded to RAW_DIGITS significant digits (never fewer than its whole part), zeros dropped."""
+    shortest = Decimal(repr(value))
+    if len(shortest.as_tuple().digits) > EXACT_DIGITS:
+        decimals = max(0, RAW_DIGITS - 1 - math.floor(math.log10(abs(value))))
+        with localcontext(prec=400):
+            shortest = shortest.quantize(Decimal(1).scaleb(-decimals))
+    return shortest.normalize()  # 9.0 -> 9, 1E+2 (written out by format "f": 100)
 
 
 def _numeric(text: str) -> bool:

@@ -25,6 +25,22 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse calls this for any bad argument
         raise UsageError(f"{self.prog}: {message} (see `{self.prog} --help`)")
 
+    def parse_args(self, args=None, namespace=None):
+        found, extras = self.parse_known_args(args, namespace)
+        if extras:
+            # argparse reports them from the top parser; they were meant for the subcommand.
+            self._subcommand(found).error(f"unrecognized arguments: {' '.join(extras)}")
+        return found
+
+    def _subcommand(self, found: argparse.Namespace) -> argparse.ArgumentParser:
+        """The parser of the subcommand in `found` (its own `_Parser`), else this one."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                parser = action.choices.get(getattr(found, action.dest, None))
+                if parser is not None:
+                    return parser
+        return self
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(

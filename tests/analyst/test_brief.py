@@ -29,8 +29,10 @@ import re
 import duckdb
 import pytest
 
+from analyst.brief import Brief, grouping_words, sentences
 from analyst.formats import bn, pct
 from analyst.html_report import write_html_report
+from analyst.queries import Partner
 from orchestration.cli import main
 
 B = 1_000_000_000
@@ -172,11 +174,11 @@ def test_a_year_in_progress_is_compared_over_the_same_months(published, capsys):
         "- U.S. ATP trade with all partners in January–September 2026: imports $315.90 billion, "
         "exports $154.80 billion, a deficit of $161.10 billion."
     )
-    # +9 bn: group 04 +4.5 bn = 5 points of the 10%
+    # +9 bn: group 04 +4.5 bn = 5 points of the 10%; under a billion in millions
     assert (
         "Of the 10.0% rise, Information & Communications contributed +5.0 points (+$4.50 "
-        "billion), Electronics +2.0 points (+$1.80 billion) and Aerospace +0.8 points (+$0.72 "
-        "billion)." in lines
+        "billion), Electronics +2.0 points (+$1.80 billion) and Aerospace +0.8 points (+$720.00 "
+        "million)." in lines
     )
     assert (
         "| Code | ATP group | Change $bn | Points | Group YoY % | January–September 2026 $bn |"
@@ -247,11 +249,21 @@ def test_the_exports_flow_is_worded_from_the_partner_side(published, capsys):
 def test_a_grouping_has_no_rank_and_no_drivers(published, capsys):
     code, out, _ = run(capsys, "brief", "european", "union", "--year", "2025")
     assert code == 0
-    # EU = 4 x Germany: 4 x 2 x 12 = 96 bn both years
-    assert out.splitlines()[2] == (
-        "European Union's ATP exports to the U.S. were unchanged in 2025 at $96.00 billion, a "
-        "24.5% share of the $392.40 billion U.S. market (a grouping of countries: not ranked)."
+    # EU = 4 x Germany: 4 x 2 x 12 = 96 bn both years; a grouping is not worded as a country
+    lines = out.splitlines()
+    assert lines[2] == (
+        "ATP exports to the U.S. from the European Union were unchanged in 2025 at $96.00 "
+        "billion, a 24.5% share of the $392.40 billion U.S. market (a grouping of countries: not "
+        "ranked)."
     )
+    assert "European Union's" not in out
+    # EU exports side: 4 x 1.8 x 12 = 86.4 bn against 4 x 1.5 x 12 = 72 bn; 86.4 - 96
+    assert lines[5] == (
+        "- ATP imports into the European Union from the U.S. rose 20.0% (+$14.40 billion) to "
+        "$86.40 billion; the U.S. ATP balance with the European Union (U.S. exports minus "
+        "imports) was a deficit of $9.60 billion."
+    )
+    assert lines[6].endswith("of goods exports from the European Union to the U.S.")
     assert "No breakdown by ATP group for a grouping" in out
     assert "share shift" not in out and "fct_atp_grouping_year" in out
 
@@ -489,3 +501,137 @@ def test_html_report_tells_the_story_of_the_largest_mover(published, tmp_path):
         "Aerospace: −2.0 pts (−$2.88 billion)",
     ]
     assert len(items) == 5
+
+
+def test_a_brief_without_year_is_of_the_latest_full_year(published, capsys):
+    assert main(["brief", "mexico", "--format", "json"]) == 0
+    without = json.loads(capsys.readouterr().out)
+    assert main(["brief", "mexico", "--year", "2025", "--format", "json"]) == 0
+    assert without == json.loads(capsys.readouterr().out)
+    assert (without["year"], without["months_covered"]) == (2025, 12)  # not 2026, in progress
+
+
+# -- the words, on made-up mart rows ------------------------------------------------------------
+
+M = 1_000_000
+
+
+def made_up_brief(name="MEXICO", code="2010", kind="country", **row) -> Brief:
+    """A brief from hand-written mart rows (no warehouse): the imports flow of 2025."""
+    partner = Partner(code, name, kind, None, 2020, 2025)
+    partner_row = {
+        "atp_imports_usd": 120 * B,
+        "atp_imports_change_usd": 24 * B,
+        "atp_imports_yoy_pct": 25.0,
+        "atp_imports_share_pct": 30.6,
+        "atp_imports_rank": 1 if kind == "country" else None,
+        "atp_exports_usd": 52 * B,
+        "atp_exports_change_usd": None,
+        "atp_exports_yoy_pct": None,
+        "atp_balance_usd": -68 * B,
+        "partner_code": code,
+        "partner_name": name,
+        **row,
+    }
+    us = {"atp_imports_usd": 392 * B, "atp_exports_usd": 193 * B, "atp_balance_usd": -199 * B}
+    ranking = [partner_row] if kind == "country" else []
+    return Brief(partner, 2025, "imports", 12, partner_row, ranking, us, [], None)
+
+
+def driver(code, name, points, change):
+    return {
+        "hitech_code": code,
+        "category_name": name,
+        "imports_contribution_pp": points,
+        "imports_change_usd": change,
+        "imports_yoy_pct": None,
+        "imports_usd": 1 * B,
+    }
+
+
+def test_millions_never_read_as_zero_billion():
+    b = made_up_brief(
+        atp_imports_usd=4 * M,
+        atp_imports_change_usd=1 * M,
+        atp_balance_usd=-2 * M,
+        atp_exports_usd=2 * M,
+    )
+    words = sentences(b)
+    assert "to $4.00 million" in words.headline and "(+$1.00 million)" in words.headline
+    assert "$0.00" not in words.headline + words.other_direction
+    assert words.other_direction.endswith("was a deficit of $2.00 million.")
+    assert "$0.004" not in words.headline  # one formatter: the unit the value needs
+
+
+def test_a_small_contribution_never_shows_as_zero_points():
+    b = made_up_brief(atp_imports_yoy_pct=0.1, atp_imports_change_usd=96 * M)
+    b.drivers = [driver("04", "Electronics", 0.06, 58 * M), driver("05", "Aerospace", 0.04, 38 * M)]
+    words = sentences(b)
+    assert words.drivers == (
+        "Of the 0.1% rise, Electronics contributed +0.1 points (+$58.00 million) and Aerospace "
+        "+0.04 points (+$38.00 million)."
+    )
+    assert [row[3] for row in words.drivers_table.display] == ["+0.1", "+0.04"]
+    assert "+0.0 " not in words.drivers
+
+
+@pytest.mark.parametrize(
+    ("share", "words"),
+    [
+        (11.7, "an 11.7% share"),
+        (8.2, "an 8.2% share"),
+        (18.0, "an 18.0% share"),
+        (83.4, "an 83.4% share"),
+        (1.5, "a 1.5% share"),
+        (30.6, "a 30.6% share"),
+        (110.0, "a 110.0% share"),
+    ],
+)
+def test_the_article_goes_by_the_sound_of_the_number(share, words):
+    assert (
+        f", {words} of the $392.00 billion U.S. market"
+        in sentences(made_up_brief(atp_imports_share_pct=share)).headline
+    )
+
+
+def test_an_inverted_census_name_reads_as_people_say_it():
+    b = made_up_brief("KOREA, SOUTH", "5800")
+    words = sentences(b)
+    assert words.headline.startswith("South Korea's ATP exports to the U.S. rose 25.0%")
+    assert "the U.S. ATP balance with South Korea (" in words.other_direction
+    assert "Korea, South" not in words.headline + words.other_direction
+    # the title keeps the one display form of tables, with the code
+    assert words.title.startswith("Korea, South (5800): ")
+    assert sentences(made_up_brief("BAHAMAS, THE", "2360")).headline.startswith("The Bahamas'")
+
+
+def test_a_grouping_is_not_worded_as_a_country():
+    b = made_up_brief("EUROPEAN UNION", "0003", "grouping")
+    words = sentences(b)
+    assert words.headline.startswith("ATP exports to the U.S. from the European Union rose")
+    assert "European Union's" not in words.headline + words.other_direction
+    assert grouping_words(Partner("0022", "OECD", "grouping", None, 0, 0)) == "OECD countries"
+    assert grouping_words(Partner("5XXX", "ASIA", "grouping", None, 0, 0)) == "Asia"
+
+
+def test_drivers_of_a_rise_are_the_groups_that_rose():
+    b = made_up_brief(atp_imports_yoy_pct=5.0, atp_imports_change_usd=5 * B)
+    # largest effect first, as load_brief orders them: a fall among them
+    b.drivers = [
+        driver("04", "Electronics", 8.0, 8 * B),
+        driver("05", "Aerospace", -4.0, -4 * B),
+        driver("08", "Biotechnology", 1.5, 1.5 * B),
+        driver("03", "Weapons", -0.5, -0.5 * B),
+    ]
+    assert sentences(b).drivers == (
+        "Of the 5.0% rise, Electronics contributed +8.0 points (+$8.00 billion) and "
+        "Biotechnology +1.5 points (+$1.50 billion); partly offset by Aerospace (-4.0 points, "
+        "-$4.00 billion)."
+    )
+    # and vice versa: a fall lists the groups that fell
+    b.row["atp_imports_yoy_pct"] = -3.0
+    b.drivers = [driver("04", "Electronics", -5.0, -5 * B), driver("05", "Aerospace", 2.0, 2 * B)]
+    assert sentences(b).drivers == (
+        "Of the 3.0% fall, Electronics contributed -5.0 points (-$5.00 billion); partly offset "
+        "by Aerospace (+2.0 points, +$2.00 billion)."
+    )

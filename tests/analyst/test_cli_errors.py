@@ -158,3 +158,18 @@ def test_the_analyst_commands_load_no_dagster(published):
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["partner", "mexico", "--bogus"], "partner"),
+        (["report", "--year", "2025", "extra"], "report"),
+        (["brief", "mexico", "--top", "3"], "brief"),
+    ],
+)
+def test_an_unknown_argument_names_the_subcommands_help(capsys, argv, command):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"atp {command}: unrecognized arguments: ")
+    assert err.endswith(f" (see `atp {command} --help`)\n") and err.count("\n") == 1

@@ -136,3 +136,23 @@ def test_the_us_total_is_not_a_partner(published, capsys):
     code, out, err = run(capsys, "partner", "TOTAL")
     assert code == 2 and out == ""
     assert "U.S. total" in err and "atp report" in err
+
+
+def test_partner_year_chooses_the_year_of_the_group_mix(published, capsys):
+    code, out, err = run(capsys, "partner", "mexico", "--year", "2024", "--format", "json")
+    assert (code, err) == (0, "")
+    doc = json.loads(out)
+    assert doc["category_mix"]["year"] == 2024
+    assert doc["category_mix"]["categories"]
+    assert sorted(y["year"] for y in doc["years"]) == [2024, 2025, 2026]  # every year still
+    code, out, err = run(capsys, "partner", "mexico")
+    assert "ATP group mix, 2025 (latest full year)" in out
+    code, out, err = run(capsys, "partner", "mexico", "--year", "2026")
+    assert (code, err) == (0, "")
+    assert "ATP group mix, 2026, Jan-Sep" in out
+
+
+def test_partner_year_not_loaded_is_one_line(published, capsys):
+    code, out, err = run(capsys, "partner", "mexico", "--year", "2019")
+    assert (code, out) == (2, "")
+    assert err.startswith("atp partner: 2019 is not loaded in ") and err.count("\n") == 1

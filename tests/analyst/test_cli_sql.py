@@ -26,14 +26,15 @@ def run(capsys, *argv):
 
 def test_select_as_an_aligned_table(published, capsys):
     # unqualified mart names work (search path: marts, main); integers with thousands
-    # separators, doubles to 4 significant digits, numbers on the right; the fixture is not
+    # separators, an arithmetic double (100 x 120 / 392.4) to 6 significant digits, numbers on
+    # the right; the fixture is not
     # Census data (a fake API on 127.0.0.1), which the last line says
     code, out, err = run(capsys, "sql", TOP2)
     assert (code, err) == (0, "")
     assert out.splitlines() == [
         "partner_code  atp_imports_usd  atp_imports_share_pct",
-        "2010          120,000,000,000                  30.58",
-        "5700          108,000,000,000                  27.52",
+        "2010          120,000,000,000                30.581",
+        "5700          108,000,000,000                27.5229",
         "(2 rows)",
         "Source: API at 127.0.0.1, not the Census Bureau (advanced technology products).",
     ]
@@ -51,14 +52,48 @@ def test_numbers_for_people_never_in_scientific_notation(published, capsys):
     lines = out.splitlines()
     assert "e-" not in out and "e+" not in out
     assert lines[0].split() == ["year", "small", "tiny", "huge", "zero", "n", "x"]
-    # decimal points line up in a column; the year has no thousands separator
+    # decimal points line up in a column; the year has no thousands separator; a DECIMAL
+    # keeps its scale, a double shows the digits it has (2.0 as 2)
     assert lines[1:3] == [
-        "2024  0.0000671    0.00006710  100,000,000,000,000,000,000      0      12,345      2.500",
-        "2025  1.5000000  123.5                                   2.000  1.000       7  1,235",
+        "2024  0.0000671    0.0000671  100,000,000,000,000,000,000     0  12,345      2.5",
+        "2025  1.5000000  123.456                                2     1       7  1,234.5678",
     ]
     # csv and json keep the exact values
     code, out, _ = run(capsys, "sql", query, "--format", "json")
     assert json.loads(out)[1]["tiny"] == 123.456 and json.loads(out)[0]["huge"] == 1e20
+
+
+def test_a_rounded_value_shows_every_digit_it_has(published, capsys):
+    # The query rounds; the table must not round again (issue: -298.95 read -298.9, 112.37
+    # read 112.4, 9.0 read 9.000, -0.8 read -0.8000). Mexico 2025: balance 52.8 - 120 bn.
+    query = (
+        "SELECT round(atp_balance_usd / 1e9, 2) AS balance_bn, 112.37::DOUBLE AS a, "
+        "9.0::DOUBLE AS b, -0.8::DOUBLE AS c, -298.95::DOUBLE AS d, 12.5::DECIMAL(18, 2) AS e "
+        "FROM fct_atp_partner_year WHERE partner_code = '2010' AND year = 2025"
+    )
+    code, out, _ = run(capsys, "sql", query)
+    assert code == 0
+    assert out.splitlines()[1].split() == ["-67.2", "112.37", "9", "-0.8", "-298.95", "12.50"]
+    code, out, _ = run(capsys, "sql", query, "--format", "markdown")
+    assert out.splitlines()[2] == "| -67.2 | 112.37 | 9 | -0.8 | -298.95 | 12.50 |"
+
+
+def test_the_readme_top_10_keeps_its_rounding(published, capsys):
+    query = (
+        "SELECT partner_name, round(atp_imports_usd / 1e9, 2) AS bn, "
+        "round(atp_imports_yoy_pct, 1) AS yoy, round(atp_imports_share_pct, 1) AS share, "
+        "round(atp_balance_usd / 1e9, 2) AS balance FROM marts.fct_atp_partner_year "
+        "WHERE year = 2025 ORDER BY atp_imports_rank LIMIT 3"
+    )
+    code, out, _ = run(capsys, "sql", query, "--format", "markdown")
+    assert code == 0
+    # Mexico 120 bn +25%, 30.58%, 52.8 - 120; China 108 bn -25%, 27.52%, 28.8 - 108; Taiwan
+    # 90 bn +50%, 22.94%, 24 - 90
+    assert out.splitlines()[2:5] == [
+        "| MEXICO | 120 | 25 | 30.6 | -67.2 |",
+        "| CHINA | 108 | -25 | 27.5 | -79.2 |",
+        "| TAIWAN | 90 | 50 | 22.9 | -66 |",
+    ]
 
 
 def test_select_as_csv_json_and_markdown(published, capsys):
@@ -91,7 +126,7 @@ def test_select_as_csv_json_and_markdown(published, capsys):
     assert code == 0
     lines = out.splitlines()
     assert lines[:3] == ["| year | atp_imports_yoy_pct |", "| ---: | ---: |", "| 2024 | NULL |"]
-    assert lines[3] == "| 2025 | 16.79 |"  # for people: 4 significant digits
+    assert lines[3] == "| 2025 | 16.7857 |"  # 100 x 56.4 / 336: 6 significant digits
 
 
 def test_query_from_stdin_and_the_publication_table(published, capsys, monkeypatch):

@@ -104,6 +104,8 @@ def test_the_unit_of_a_table():
     assert money_unit([120e9, -3e6, None]) is BILLIONS
     assert money_unit([5_127_284, -900_000_000]) is MILLIONS
     assert money_unit([None]) is BILLIONS
+    assert money_unit([1e9]) is BILLIONS and money_unit([-1e9]) is BILLIONS  # one billion
+    assert money_unit([999_999_999]) is MILLIONS
     assert money(5_127_284, MILLIONS) == "5.13" and money(-1e5, MILLIONS, sign=True) == "-0.10"
     assert (MILLIONS.label, BILLIONS.label) == ("$mn", "$bn")
 
@@ -116,12 +118,34 @@ def test_sql_display_rounds_aligns_and_separates():
             (2025, 2013, 120_000_000_000, 30.58103975, Decimal("1.50"), None),
         ],
     )
+    # an arithmetic double (17 digits) to 6 significant digits; 30.58103975 has 10: all shown
     assert sql_display(table, align=False) == [
-        ["2024", "2013", "5,127,284", "0.0006718", "12,345.67", "A"],
-        ["2025", "2013", "120,000,000,000", "30.58", "1.50", "NULL"],
+        ["2024", "2013", "5,127,284", "0.000671779", "12,345.67", "A"],
+        ["2025", "2013", "120,000,000,000", "30.58103975", "1.50", "NULL"],
     ]
     aligned = sql_display(table)
-    assert [row[3] for row in aligned] == ["0.0006718", "30.58     "]  # points line up
+    assert [row[3] for row in aligned] == ["0.000671779", "30.58103975 "]  # points line up
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (-298.95, "-298.95"),  # round(x / 1e9, 2): never fewer decimals than it carries
+        (112.37, "112.37"),
+        (9.0, "9"),  # never more: no zeros added
+        (-0.8, "-0.8"),
+        (0.1 + 0.2, "0.3"),  # 0.30000000000000004: arithmetic, 6 significant digits
+        (100 * 120 / 392.4, "30.581"),
+        (1 / 3, "0.333333"),
+        (123456789.12345679, "123,456,789"),  # the whole part is never cut
+        (1234567.25, "1,234,567.25"),
+        (6.71e-05, "0.0000671"),
+        (1e20, "100,000,000,000,000,000,000"),
+        (-0.0, "0"),
+    ],
+)
+def test_sql_display_shows_the_digits_a_double_has(value, shown):
+    assert sql_display(Table(["x"], [(value,)]), align=False) == [[shown]]
 
 
 def test_plural():

@@ -505,3 +505,16 @@ def test_ctrl_c_while_a_year_is_fetched_stops_load_years_at_once(env):
     assert elapsed < 3
     assert len(list(env.landing_dir.glob("imports/2024/*"))) == 2  # the body and its manifest
     assert list(env.landing_dir.glob("imports/2025/*")) == []
+
+
+@pytest.mark.parametrize("status", ["401", "403"])
+def test_a_401_or_403_is_the_key_message_after_one_request(client, fake_api, status):
+    census, sleeps = client
+    fake_api.script(status, status, status)
+    with pytest.raises(CensusAuthError) as info:
+        census.fetch_year("imports", 2024)
+    assert str(info.value) == (
+        f"imports 2024: The Census API answered HTTP {status} instead of data: it does this when "
+        "CENSUS_API_KEY is missing, invalid or not yet activated. Check CENSUS_API_KEY. " + KEY_HELP
+    )
+    assert fake_api.request_count == 1 and sleeps == [] and census.budget.stopped
