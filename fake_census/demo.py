@@ -148,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     with FakeCensusApi(dataset) as api:
         print(
             f"Demo: a local fake Census API ({api.root_url}) serves realistic demo data, "
-            f"{START_YEAR}-01..{last} (calibrated to published 2022 and 2024 ATP figures); "
+            f"{START_YEAR}-01..{last} (calibrated to published 2022 and 2024 ATP figures and 2024 "
+            f"U.S.-Mexico trade); "
             f"everything goes to {_shown(demo_paths(args.dir)['ATP_WAREHOUSE'].parent)}/.",
             flush=True,
         )

@@ -8,7 +8,9 @@ by year), and the U.S. total row (the exact sum of the countries served).
 Calibrated to the published figures in the API reference (section 15): U.S. ATP imports by
 partner for 2022 (top 10) and 2024 (top 5, with their change on 2023), U.S. ATP imports in 2017,
 2022 and 2024 and ATP exports in 2024; the 2017 all-goods and non-ATP import totals of the 2017
-capture. Those annual sums hold to the dollar. Everything else is made up to look plausible:
+capture; and the published story's Mexico figures for 2024: U.S. ATP exports to Mexico (with
+their change on 2023, hence the ATP deficit with Mexico) and U.S.-Mexico goods trade (with its
+change on 2023 and that of goods imports from Mexico). Those annual sums hold to the dollar. Everything else is made up to look plausible:
 smooth trends between anchor years, monthly seasonality (Lunar New Year for East Asian
 suppliers, the spring of 2020, Ireland's pharmaceutical surge early in 2025), ATP group mixes
 by partner, and goods trade of a realistic size around the ATP figures.
@@ -132,6 +134,23 @@ PUBLISHED_ATP_IMPORTS = {
     2023: {"5700": 119.16, "2010": 75.80, "5830": 50.96, "4190": 45.47, "4280": 36.52},
     2024: {"5700": 112.37, "2010": 102.48, "5830": 78.94, "4190": 69.03, "4280": 38.53},
 }
+# U.S. ATP exports by partner ($ billions), the published story on Mexico: $55.88 billion in 2024,
+# +25.3% on 2023 (2023 = 44.60: 55.88 / 44.60 - 1 = 25.29%). With the imports above, the ATP
+# deficit with Mexico in 2024 is 102.48 - 55.88 = $46.60 billion.
+PUBLISHED_ATP_EXPORTS = {
+    2023: {"2010": 44.60},
+    2024: {"2010": 55.88},
+}
+# Goods trade (all commodities, the `-` row; $ billions) by flow, year and partner: the story's
+# U.S.-Mexico goods trade, $839.89 billion in 2024, +5.3% on 2023, with goods imports from Mexico
+# +6.4%. The story gives the total and the two changes; the split of 2024 between imports
+# (505.85) and exports (334.04) and the 2023 values (imports 475.42: +6.40%; trade 797.61:
+# +5.30%) are chosen to give them. A partner's non-ATP (`00`) trade is its goods minus its ATP.
+PUBLISHED_GOODS = {
+    "imports": {2023: {"2010": 475.42}, 2024: {"2010": 505.85}},
+    "exports": {2023: {"2010": 322.19}, 2024: {"2010": 334.04}},
+}
+PUBLISHED_ATP = {"imports": PUBLISHED_ATP_IMPORTS, "exports": PUBLISHED_ATP_EXPORTS}
 # U.S. totals (ATP, $ billions) the countries add up to. 2017: the 2017 capture's all-goods
 # general imports minus its `00` row (section 15), in dollars exactly.
 PUBLISHED_US_ATP = {
@@ -143,6 +162,8 @@ PUBLISHED_US_ATP = {
 
 # U.S. non-ATP (`00`) trade per year, $ billions: Census-basis goods trade minus ATP, rounded
 # (2017 imports: the capture's `00` row exactly). The countries' `00` rows add up to these.
+# The partners of PUBLISHED_GOODS are fixed (their non-ATP anchors are in $ billions and are not
+# rescaled, in any year); the others are scaled together to the remainder.
 US_NON_ATP = {
     "imports": {
         2013: 1866, 2014: 1936, 2015: 1812, 2016: 1737, 2017: 1_877_323_381_198 / BN,
@@ -188,13 +209,14 @@ MIXES = {
 }
 
 # Per country and flow: (ATP anchors, non-ATP anchors, mix or (mix 2013, mix 2026)), in
-# "year:$bn" pairs. Import anchors of the partners in PUBLISHED_ATP_IMPORTS include the
-# published values; those partners are not rescaled.
+# "year:$bn" pairs. ATP anchors of the partners in PUBLISHED_ATP_IMPORTS / _EXPORTS include the
+# published values, and non-ATP anchors those of PUBLISHED_GOODS (goods minus ATP); those
+# partners are not rescaled.
 IMPORTS = {
     "5700": ("2013:122 2014:128 2015:131 2016:128 2017:140 2018:150 2019:134 2020:132 2021:148 2025:80 2026:72",
              "2013:318 2015:351 2016:334 2017:365 2018:389 2019:318 2020:303 2021:356 2022:387 2023:308 2024:327 2025:230 2026:208", "ict"),
     "2010": ("2013:40 2014:41.5 2015:43 2016:44 2017:45 2018:48 2019:52 2020:53 2021:64 2025:126 2026:136",
-             "2013:240 2017:269 2018:298 2019:306 2020:272 2021:320 2022:372 2023:399 2024:403 2025:409 2026:414", ("ict", "servers")),
+             "2013:240 2014:252 2015:254 2016:250 2017:268 2018:298 2019:306 2020:270 2021:321 2022:370 2025:410 2026:416", ("ict", "servers")),
     "5830": ("2013:14 2014:14.5 2015:15 2016:15.5 2017:17 2018:19 2019:24 2020:30 2021:37 2025:150 2026:190",
              "2013:23.5 2017:26 2019:30 2020:30 2021:40 2022:46 2023:37 2024:37 2025:50 2026:50", ("chips", "servers")),
     "4190": ("2013:15 2014:16 2015:18 2016:20 2017:22 2018:25 2019:29 2020:32 2021:37 2025:92 2026:74",
@@ -273,7 +295,8 @@ IMPORTS = {
 }  # fmt: skip
 
 EXPORTS = {
-    "2010": ("2013:37 2024:55 2026:60", "2013:189 2017:200 2020:170 2022:270 2024:279 2026:280", "x_usmca"),
+    "2010": ("2013:35 2015:36.5 2017:38.5 2018:40.5 2019:40 2020:35 2021:39.5 2022:43.5 2025:59 2026:62",
+             "2013:190 2014:203 2015:199 2016:193 2017:204 2018:223 2019:216 2020:177 2021:236 2022:280 2025:282 2026:285", "x_usmca"),
     "1220": ("2013:36 2024:40 2026:41", "2013:264 2016:230 2020:220 2022:320 2024:309 2026:309", "x_usmca"),
     "5700": ("2013:32 2018:38 2019:31 2020:31 2022:34 2024:30 2026:24", "2013:90 2017:95 2018:82 2019:76 2020:97 2022:122 2024:113.5 2026:86", "x_china"),
     "5880": ("2013:22 2024:22 2026:23", "2013:43 2024:58 2026:57", "x_general"),
@@ -490,13 +513,27 @@ class RealisticDataset:
             }
             for flow, spec in FLOW_SPECS.items()
         }
+        # Partners whose ATP (per flow) or non-ATP trade is fixed to published figures: never
+        # rescaled; the published figures are anchors too (non-ATP: goods minus ATP).
         self._fixed = {
-            "imports": {c for by_cty in PUBLISHED_ATP_IMPORTS.values() for c in by_cty},
-            "exports": set(),
+            flow: {c for by_cty in published.values() for c in by_cty}
+            for flow, published in PUBLISHED_ATP.items()
         }
-        for year, by_cty in PUBLISHED_ATP_IMPORTS.items():  # published figures are anchors too
-            for code, value in by_cty.items():
-                self._specs["imports"][code][0][year] = value
+        self._fixed_non_atp = {
+            flow: {c for by_cty in published.values() for c in by_cty}
+            for flow, published in PUBLISHED_GOODS.items()
+        }
+        for flow, published in PUBLISHED_ATP.items():
+            for year, by_cty in published.items():
+                for code, value in by_cty.items():
+                    self._specs[flow][code][0][year] = value
+        for flow, published in PUBLISHED_GOODS.items():
+            for year, by_cty in published.items():
+                for code, goods in by_cty.items():
+                    atp = PUBLISHED_ATP[flow].get(year, {}).get(code)
+                    if atp is None:
+                        raise ValueError(f"goods without ATP: {flow} {year} {code}")
+                    self._specs[flow][code][1][year] = goods - atp
         self._annual: dict[tuple[str, int], dict[str, tuple[int, int]]] = {}
         self._jitters: dict[tuple[str, int, str], float] = {}
         self._lock = threading.Lock()
@@ -566,7 +603,7 @@ class RealisticDataset:
     def _jitter(self, flow: str, year: int, code: str) -> float:
         """A seeded +-2.5% on each annual ATP value that is not a published figure, so that
         the anchors' round numbers do not show (Malaysia 2024: 33.50 would look made up)."""
-        if flow == "imports" and code in PUBLISHED_ATP_IMPORTS.get(year, {}):
+        if code in PUBLISHED_ATP[flow].get(year, {}):
             return 1.0
         key = (flow, year, code)
         if key not in self._jitters:
@@ -605,10 +642,18 @@ class RealisticDataset:
             largest_free = max((c for c in atp if c not in fixed), key=atp.get)
             atp[largest_free] += round(target * BN) - sum(atp.values())
         non_atp_raw = {c: _interpolate(n, year) for c, (_, n, _) in spec.items()}
+        fixed_n = self._fixed_non_atp[flow]
+        goods = PUBLISHED_GOODS[flow].get(year, {})
+        non_atp = {  # published goods: exact to the dollar, whatever the rounding of the ATP
+            c: round(goods[c] * BN) - atp[c] if c in goods else round(v * BN)
+            for c, v in non_atp_raw.items()
+            if c in fixed_n
+        }
         target_n = _us_non_atp(flow, year)
-        k = target_n / sum(non_atp_raw.values())
-        non_atp = {c: round(v * k * BN) for c, v in non_atp_raw.items()}
-        largest = max(non_atp, key=non_atp.get)
+        free = sum(v for c, v in non_atp_raw.items() if c not in fixed_n)
+        k = (target_n - sum(non_atp.values()) / BN) / free  # the others share the remainder
+        non_atp.update({c: round(v * k * BN) for c, v in non_atp_raw.items() if c not in fixed_n})
+        largest = max((c for c in non_atp if c not in fixed_n), key=non_atp.get)
         non_atp[largest] += round(target_n * BN) - sum(non_atp.values())
         return {c: (atp[c], non_atp[c]) for c in spec}
 

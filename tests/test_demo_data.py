@@ -62,6 +62,17 @@ PUBLISHED_YOY_2024 = {
     "GERMANY": 5.5,
 }
 PUBLISHED_US = {("imports", 2024): 763.24, ("imports", 2022): 634.62, ("exports", 2024): 464.29}
+# The published story on Mexico, 2024 ($ billions and % on 2023): U.S. ATP exports to Mexico,
+# the ATP deficit with Mexico, and U.S.-Mexico goods trade (all commodities) with the change of
+# goods imports from Mexico.
+STORY_MEXICO_2024 = {
+    "atp_exports": 55.88,
+    "atp_exports_yoy": 25.3,
+    "atp_deficit": 46.60,
+    "goods_trade": 839.89,
+    "goods_trade_yoy": 5.3,
+    "goods_imports_yoy": 6.4,
+}
 # The 2017 capture (section 15): all-goods general imports and the `00` row, in dollars.
 CAPTURE_2017 = {"goods": 2_341_962_734_469, "non_atp": 1_877_323_381_198}
 
@@ -171,6 +182,15 @@ def atp(flow: str, year: int, code: str) -> int:
     return sum(sum(by_hitech[g]) for g in ATP_GROUPS)
 
 
+def goods(flow: str, year: int, code: str) -> int:
+    """Annual goods trade (the all-commodities row) of one partner, in dollars."""
+    return sum(table(flow, year)[0][code]["-"])
+
+
+def pct_change(new: int, old: int) -> float:
+    return (new / old - 1) * 100
+
+
 def code_of(name: str) -> str:
     return next(code for code, n in COUNTRIES.items() if n == name)
 
@@ -206,6 +226,32 @@ def test_2024_ranking_share_and_growth_are_the_published_ones():
         code = code_of(name)
         demo_yoy = (atp("imports", 2024, code) / atp("imports", 2023, code) - 1) * 100
         assert demo_yoy == pytest.approx(yoy, abs=0.1), name
+
+
+def test_mexico_2024_matches_the_published_story():
+    mexico, story = code_of("MEXICO"), STORY_MEXICO_2024
+    imports, exports = atp("imports", 2024, mexico), atp("exports", 2024, mexico)
+    # Already in the story's first lines: $102.48 billion, +35.2%, 13.4% of $763.24 billion.
+    assert imports == 102_480_000_000
+    assert round(pct_change(imports, atp("imports", 2023, mexico)), 1) == 35.2
+    # U.S. ATP exports to Mexico: $55.88 billion, +25.3% on 2023.
+    assert round(exports / BN, 2) == story["atp_exports"]
+    assert exports == 55_880_000_000
+    assert round(pct_change(exports, atp("exports", 2023, mexico)), 1) == story["atp_exports_yoy"]
+    # The ATP deficit with Mexico: $46.6 billion (102.48 - 55.88).
+    assert round((imports - exports) / BN, 2) == story["atp_deficit"]
+    assert imports - exports == 46_600_000_000
+    # U.S.-Mexico goods trade: $839.89 billion, +5.3%; goods imports from Mexico +6.4%.
+    trade = {y: goods("imports", y, mexico) + goods("exports", y, mexico) for y in (2023, 2024)}
+    assert round(trade[2024] / BN, 2) == story["goods_trade"]
+    assert trade[2024] == 839_890_000_000
+    assert round(pct_change(trade[2024], trade[2023]), 1) == story["goods_trade_yoy"]
+    goods_imports_yoy = pct_change(goods("imports", 2024, mexico), goods("imports", 2023, mexico))
+    assert round(goods_imports_yoy, 1) == story["goods_imports_yoy"]
+    # Mexico stays second only to China among the sources of U.S. ATP imports, and the
+    # U.S. ATP export total is still the published one.
+    assert ranked("imports", 2024)[:2] == ["CHINA", "MEXICO"]
+    assert atp("exports", 2024, "-") == 464_290_000_000
 
 
 def test_2017_goods_and_non_atp_imports_match_the_capture():
