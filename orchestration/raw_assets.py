@@ -23,6 +23,7 @@ from ingest.preflight import check_paths
 from ingest.releases import release_status
 from ingest.settings import census_today
 from orchestration.alerting import alert_release
+from orchestration.asset_policies import OWNERS, RAW_FRESHNESS
 from orchestration.release_checks import release_check_results, release_check_specs
 from orchestration.resources import AtpSettings
 from orchestration.tags import tag_outcome
@@ -69,6 +70,8 @@ def _specs(flow: str) -> list[dg.AssetSpec]:
             group_name=RAW_GROUP,
             kinds={"python", "duckdb"},
             skippable=True,
+            owners=OWNERS,
+            freshness_policy=RAW_FRESHNESS,
             description=(
                 f"U.S. {flow} of advanced technology products by partner, ATP group and month, "
                 f"as delivered by the Census API ({flow}/hitech), one calendar year per "
@@ -80,6 +83,8 @@ def _specs(flow: str) -> list[dg.AssetSpec]:
             group_name=RAW_GROUP,
             kinds={"python", "duckdb"},
             skippable=True,
+            owners=OWNERS,
+            freshness_policy=RAW_FRESHNESS,
             description=(
                 f"Every distinct vintage of every {flow} partition ever fetched, tagged by "
                 "landing file and fetch time: what the revisions mart compares."

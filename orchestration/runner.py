@@ -20,7 +20,7 @@ from ingest.freshness import read_freshness
 from ingest.preflight import check_paths
 from ingest.settings import Settings
 from orchestration.alerting import alert_run_failed, error_message, failure_text
-from orchestration.dbt_assets import DBT_STEP
+from orchestration.dbt_assets import DBT_STEP, FAILING_ROWS_TABLE
 from orchestration.definitions import PIPELINE_JOB, build_definitions
 from orchestration.raw_assets import RAW_STEP, raw_asset_key
 from orchestration.run_health import wait_for_live_runs
@@ -229,7 +229,9 @@ def _warning(check) -> str:
     metadata = check.metadata or {}
     count = metadata.get("dagster_dbt/failed_row_count")
     rows = f"{count.value} row(s)" if count is not None else "some rows"
-    return f"{rows} on {check.asset_key.to_user_string()} (stored in dbt_test__audit)"
+    table = metadata.get(FAILING_ROWS_TABLE)
+    stored = table.value if table is not None else "dbt_test__audit"
+    return f"{rows} on {check.asset_key.to_user_string()} (stored in {stored})"
 
 
 def _step_failures(result: dg.ExecuteInProcessResult) -> list:
