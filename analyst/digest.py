@@ -32,20 +32,18 @@ import duckdb
 
 from analyst.brief import period
 from analyst.formats import (
-    BILLIONS,
-    MILLIONS,
-    MISSING,
     Table,
+    display_name,
     is_census,
     json_value,
     money,
     money_unit,
+    money_words,
     pct,
     plural,
     render_json,
     render_markdown,
     source_line,
-    title_name,
 )
 from analyst.queries import FLOWS, open_published, publication, records
 from analyst.report_data import MONTHS, month_span
@@ -59,7 +57,6 @@ FORMATS = ("markdown", "html", "json", "text")
 TOP = 5
 # The marts a digest reads; fct_atp_revisions is optional (a copy from before it existed).
 DIGEST_MARTS = ("fct_atp_trade_monthly", "fct_us_atp_year", "fct_atp_partner_year")
-UNIT_WORDS = {BILLIONS.label: "billion", MILLIONS.label: "million"}
 
 
 # -- the data -----------------------------------------------------------------------------------
@@ -347,16 +344,6 @@ def month_abbr(month: str) -> str:
     return f"{MONTHS[int(month[5:7]) - 1][:3]} {month[:4]}"
 
 
-def dollars(value: float | None, sign: bool = False) -> str:
-    """'$35.10 billion', '-$1.20 billion', '+$360.00 million': `formats.money` in the unit the
-    value needs (never 0.00 for a value that is not zero)."""
-    if value is None:
-        return MISSING
-    unit = money_unit([value])
-    lead = "-" if value < 0 else ("+" if sign and value > 0 else "")
-    return f"{lead}${money(abs(value), unit)} {UNIT_WORDS[unit.label]}"
-
-
 def _pct_words(value: float | None) -> str:
     return "no comparison" if value is None else f"{pct(value)}%"
 
@@ -394,7 +381,7 @@ def change_lines(d: Digest) -> list[str]:
                 continue
             net = ""
             if status == "revised":
-                net = f", net {dollars(sum(r['revision_usd'] or 0 for r in rows), sign=True)}"
+                net = f", net {money_words(sum(r['revision_usd'] or 0 for r in rows), sign=True)}"
             parts.append(f"{flow} {_spans([r['month'] for r in rows])}{net}")
         lines.append(f"{status.capitalize()}: {'; '.join(parts) if parts else 'none'}.")
     return lines
@@ -417,18 +404,18 @@ def summary(d: Digest) -> str:
     for flow in FLOWS:
         m = d.us_month.get(flow) or {}
         text = (
-            f"U.S. ATP {flow}, {month_name(d.newest)}: {dollars(m.get('value_usd'))}, "
+            f"U.S. ATP {flow}, {month_name(d.newest)}: {money_words(m.get('value_usd'))}, "
             f"{_pct_words(m.get('yoy_pct'))} on {month_name(m.get('prior_month', d.newest))}"
         )
         if d.us_ytd and ytd:
             text += (
-                f"; {ytd}: {dollars(d.us_ytd[f'atp_{flow}_usd'])}, "
+                f"; {ytd}: {money_words(d.us_ytd[f'atp_{flow}_usd'])}, "
                 f"{_pct_words(d.us_ytd[f'atp_{flow}_yoy_pct'])}"
             )
         lines.append(text + ".")
     moved = [
-        f"{flow} {title_name(rows[0]['partner_name'])} "
-        f"{dollars(rows[0][f'atp_{flow}_change_usd'], sign=True)}"
+        f"{flow} {display_name(rows[0]['partner_name'])} "
+        f"{money_words(rows[0][f'atp_{flow}_change_usd'], sign=True)}"
         for flow, rows in d.movers.items()
         if rows
     ]
@@ -437,8 +424,8 @@ def summary(d: Digest) -> str:
     if d.revisions:
         r = d.revisions[0]
         lines.append(
-            f"Largest revision: {title_name(r['partner_name'])} {r['flow']} {r['month']}, "
-            f"{dollars(r['revision_usd'], sign=True)} ({r['status']})."
+            f"Largest revision: {display_name(r['partner_name'])} {r['flow']} {r['month']}, "
+            f"{money_words(r['revision_usd'], sign=True)} ({r['status']})."
         )
     lines.append(d.source)
     return "\n".join(lines)
@@ -507,7 +494,7 @@ def movers_table(d: Digest, flow: str) -> Table:
         + ["Rank"],
         display=[
             [
-                f"{title_name(r['partner_name'])} ({r['partner_code']})",
+                f"{display_name(r['partner_name'])} ({r['partner_code']})",
                 money(r[f"atp_{flow}_usd"], unit),
                 money(r[f"atp_{flow}_change_usd"], unit, sign=True),
                 pct(r[f"atp_{flow}_yoy_pct"]),
@@ -532,7 +519,7 @@ def revisions_table(d: Digest) -> Table:
         + [f"Revision {unit.label}", "%", "Status"],
         display=[
             [
-                f"{title_name(r['partner_name'])} ({r['partner_code']})",
+                f"{display_name(r['partner_name'])} ({r['partner_code']})",
                 r["flow"],
                 r["month"],
                 money(r["first_value_usd"], unit),

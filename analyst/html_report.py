@@ -20,6 +20,7 @@ from analyst.brief import (
     largest_mover,
     load_brief,
     period,
+    points,
     possessive,
     sentences,
     signed_money,
@@ -27,12 +28,12 @@ from analyst.brief import (
 from analyst.formats import (
     Table,
     Unit,
+    display_name,
     fixed,
     is_census,
     money_unit,
     plural,
     source_line,
-    title_name,
 )
 from analyst.queries import AnalystError, open_published, partner_years, publication
 from ingest.files import write_atomic
@@ -120,7 +121,7 @@ def _table(data: rd.TopPartners, footer) -> str:
     head = ("Rank", "Partner", "ATP imports", "Change", "YoY", "Share", "Balance")
     units = ("", "", short, short, "%", "%", short)
     rows = [
-        _row(str(p["rank"]), title_name(p["partner_name"]), _imports_values(p, unit))
+        _row(str(p["rank"]), display_name(p["partner_name"]), _imports_values(p, unit))
         for p in data.partners
     ]
     total = _row("", data.us_total["partner_name"], _imports_values(data.us_total, unit))
@@ -301,7 +302,7 @@ def _balance_chart(data: rd.TopPartners, footer) -> str:
     )
     svg = charts.bar_chart(
         frame,
-        [title_name(p["partner_name"]) for p in partners],
+        [display_name(p["partner_name"]) for p in partners],
         [_bn(p["atp_balance_usd"]) for p in partners],
         fmt=lambda v: fixed(v, 1, sign=True).replace("-", "−"),
         negative="U.S. deficit",
@@ -589,7 +590,7 @@ def _html_table(table: Table) -> str:
 
 
 def _points(value: float) -> str:
-    return _minus(f"{value:+.1f} pts")
+    return _minus(f"{points(value)} pts")
 
 
 def _minus(text: str) -> str:

@@ -23,7 +23,7 @@ from html import escape
 import duckdb
 import pytest
 
-from analyst.digest import digest, dollars, render, write_digest
+from analyst.digest import digest, render, write_digest
 from analyst.formats import DEMO_SOURCE
 from orchestration.cli import main
 
@@ -169,15 +169,6 @@ def test_the_command_line(published, capsys, tmp_path, monkeypatch):
     out, err = capsys.readouterr()
     assert out == "" and err.startswith(f"atp digest: no warehouse at {missing}")
     assert err.count("\n") == 1
-
-
-def test_dollars_use_the_money_formatter():
-    assert dollars(35_100_000_000) == "$35.10 billion"
-    assert dollars(-1_200_000_000, sign=True) == "-$1.20 billion"
-    assert dollars(360_000_000, sign=True) == "+$360.00 million"
-    assert dollars(4_000) == "$0.004 million"  # never 0.00 for a value that is not zero
-    assert dollars(0, sign=True) == "$0.00 billion"
-    assert dollars(None) == "n/a"
 
 
 # -- a second vintage: arrivals and revisions ------------------------------------------------------

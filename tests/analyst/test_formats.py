@@ -25,6 +25,7 @@ from analyst.formats import (
     fixed,
     money,
     money_unit,
+    money_words,
     pct,
     plural,
     source_line,
@@ -247,3 +248,12 @@ def test_everyday_partner_names(published, capsys):
     assert code == 2 and "is the reporter" in err and err.count("\n") == 1
     code, _, err = first_line("south", "korea")  # an alias whose partner the fixture lacks
     assert code == 2 and "Census calls it Korea, South, not in this copy" in err
+
+
+def test_money_words_in_the_unit_the_value_needs():
+    assert money_words(35_100_000_000) == "$35.10 billion"
+    assert money_words(-1_200_000_000, sign=True) == "-$1.20 billion"
+    assert money_words(360_000_000, sign=True) == "+$360.00 million"
+    assert money_words(4_000) == "$0.004 million"  # never 0.00 for a value that is not zero
+    assert money_words(0, sign=True) == "$0.00 billion"
+    assert money_words(None) == "n/a"
