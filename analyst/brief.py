@@ -21,6 +21,7 @@ import duckdb
 from analyst.formats import (
     Table,
     bn,
+    display_name,
     fixed,
     json_value,
     money_words,
@@ -28,7 +29,6 @@ from analyst.formats import (
     plural,
     render_markdown,
     source_line,
-    title_name,
 )
 from analyst.queries import (
     PARTNER_ALIASES,
@@ -225,13 +225,13 @@ def everyday_name(name: str) -> str:
     """A Census name as a sentence says it. An inverted name ('KOREA, SOUTH') takes its everyday
     form from PARTNER_ALIASES ('south korea') or, with none, is turned round ('Bahamas, The' ->
     'The Bahamas'); other names are their display form."""
-    shown = title_name(name)
+    shown = display_name(name)
     if "," not in shown:
         return shown
     words = sorted(re.findall(r"\w+", name.lower()))
     for alias, census in PARTNER_ALIASES.items():
         if name.upper() in census and sorted(alias.split()) == words:
-            return title_name(alias.upper())
+            return display_name(alias.upper())
     first, _, rest = shown.partition(", ")
     return f"{rest} {first}"
 
@@ -240,7 +240,7 @@ def grouping_words(partner: Partner) -> str:
     """A grouping inside a sentence: a region code (4XXX) as its name ('Asia'), an acronym as
     its countries ('OECD countries', 'USMCA (NAFTA) countries'), others with 'the' ('the
     European Union', 'the Pacific Rim Countries')."""
-    name = title_name(partner.name)
+    name = display_name(partner.name)
     if re.fullmatch(r"\dXXX", partner.code):
         return name
     first = re.split(r"\W+", name)[0]
@@ -564,7 +564,7 @@ def _top_table(b: Brief) -> Table:
         display=[
             [
                 str(r["rank"]),
-                f"{title_name(r['partner_name'])} ({r['partner_code']})",
+                f"{display_name(r['partner_name'])} ({r['partner_code']})",
                 bn(r[f"atp_{f}_usd"]),
                 bn(r.get(f"atp_{f}_change_usd"), sign=True),
                 pct(r[f"atp_{f}_yoy_pct"]),
@@ -631,7 +631,7 @@ def brief_document(b: Brief) -> dict[str, Any]:
         {
             "partner": {
                 "partner_code": b.partner.code,
-                "partner_name": title_name(b.partner.name),
+                "partner_name": display_name(b.partner.name),
                 "partner_kind": b.partner.kind,
             },
             "year": b.year,

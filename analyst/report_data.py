@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from analyst.formats import title_name
+from analyst.formats import display_name
 from analyst.queries import check_flow, publication, records, require_year
 
 B = 1e9
@@ -171,7 +171,7 @@ def top_sources_history(
         "ORDER BY year DESC LIMIT 1"
     ).fetchone()
     series = [
-        {"code": code, "name": title_name(name), "values": [values.get((code, y)) for y in years]}
+        {"code": code, "name": display_name(name), "values": [values.get((code, y)) for y in years]}
         for code, name in ranked
     ]
     mover = None
@@ -218,7 +218,7 @@ def import_shares(con: duckdb.DuckDBPyConnection, top: int = 3) -> dict:
     series = [
         {
             "code": code,
-            "name": title_name(name),
+            "name": display_name(name),
             "values": [shares.get((code, y)) or 0.0 for y, _ in years],
         }
         for code, name in leaders
@@ -255,7 +255,7 @@ def group_mix(con: duckdb.DuckDBPyConnection, year: int, top: int = 5) -> dict:
         partners.append(
             {
                 "code": code,
-                "name": title_name(name),
+                "name": display_name(name),
                 "total_bn": total,
                 "values_bn": [value for value, _ in mix],
                 "shares_pct": [share or 0.0 for _, share in mix],
@@ -286,7 +286,7 @@ def year_to_date(con: duckdb.DuckDBPyConnection, top: int = 10) -> dict | None:
         [year, top],
     ).fetchall()
     partners = [
-        {"code": code, "name": title_name(name), **_versus(current, change, yoy)}
+        {"code": code, "name": display_name(name), **_versus(current, change, yoy)}
         for code, name, current, change, yoy in rows
     ]
     us = con.execute(f"SELECT {measures} FROM marts.fct_us_atp_year WHERE year = ?", [year])

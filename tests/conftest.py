@@ -29,6 +29,9 @@ TODAY = "2026-11-30"
 
 def pytest_configure(config):
     os.environ["ATP_TODAY"] = TODAY
+    # `make` exports the checkout's DAGSTER_HOME: tests never write runs into it, and parallel
+    # workers never share one instance. A test that needs an instance makes its own.
+    os.environ.pop("DAGSTER_HOME", None)
     # The Dagster definitions load dbt's manifest. `make test` prepares it; a bare pytest after
     # editing a model would otherwise run against a stale one.
     from orchestration.dbt_project import DBT_PROJECT_DIR, prepare_dbt
@@ -41,6 +44,15 @@ def pytest_configure(config):
     ]
     if not manifest.exists() or max(p.stat().st_mtime for p in sources) > manifest.stat().st_mtime:
         prepare_dbt(ROOT / "data" / "warehouse.duckdb")
+
+
+# Started first so that the longest test (about three minutes of schedule ticks) runs beside
+# the rest instead of after it.
+LONGEST_FIRST = ("tests/test_daemon.py",)
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))
 
 
 @pytest.fixture

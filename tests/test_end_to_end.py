@@ -79,7 +79,7 @@ def test_partner_year_for_a_full_year(db):
     )
     assert mexico == {
         "partner_code": MEXICO,
-        "partner_name": "MEXICO",
+        "partner_name": "Mexico",
         "year": 2025,
         "months_covered": 12,
         "atp_imports_usd": 120 * B,  # 10 bn a month
@@ -228,10 +228,12 @@ def test_category_year_monthly_and_groupings(db):
 def test_dimensions(db):
     assert row(
         db,
-        "SELECT partner_name, partner_kind, region FROM marts.dim_partner WHERE partner_code = ?",
+        "SELECT partner_name, census_partner_name, partner_kind, region FROM marts.dim_partner "
+        "WHERE partner_code = ?",
         MEXICO,
     ) == {
-        "partner_name": "MEXICO",
+        "partner_name": "Mexico",  # as people write it; Census's capitals beside it
+        "census_partner_name": "MEXICO",
         "partner_kind": "country",
         "region": "Mexico, Central America and Caribbean",  # Schedule C block 2xxx
     }

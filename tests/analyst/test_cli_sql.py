@@ -90,9 +90,9 @@ def test_the_readme_top_10_keeps_its_rounding(published, capsys):
     # Mexico 120 bn +25%, 30.58%, 52.8 - 120; China 108 bn -25%, 27.52%, 28.8 - 108; Taiwan
     # 90 bn +50%, 22.94%, 24 - 90
     assert out.splitlines()[2:5] == [
-        "| MEXICO | 120 | 25 | 30.6 | -67.2 |",
-        "| CHINA | 108 | -25 | 27.5 | -79.2 |",
-        "| TAIWAN | 90 | 50 | 22.9 | -66 |",
+        "| Mexico | 120 | 25 | 30.6 | -67.2 |",
+        "| China | 108 | -25 | 27.5 | -79.2 |",
+        "| Taiwan | 90 | 50 | 22.9 | -66 |",
     ]
 
 

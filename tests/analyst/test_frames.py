@@ -31,3 +31,16 @@ def test_an_unknown_table_or_column_names_the_choices(published):
         analyst.frame("fct_nope", published=published.published)
     with pytest.raises(AnalystError, match="has no column yeer; its columns are .*year"):
         analyst.frame("fct_us_atp_year", published=published.published, yeer=2024)
+
+
+def test_marts_spell_names_as_people_do_and_filters_take_any_case(published):
+    # One spelling everywhere: "Mexico" in the marts, Census's "MEXICO" kept beside it.
+    path = published.published
+    partner = analyst.frame("dim_partner", published=path, partner_code="2010")
+    assert partner[["partner_name", "census_partner_name"]].values.tolist() == [
+        ["Mexico", "MEXICO"]
+    ]
+    for spelling in ("Mexico", "MEXICO", "mexico"):
+        rows = analyst.frame("fct_atp_partner_year", published=path, partner_name=spelling)
+        assert rows["year"].tolist() == [2024, 2025, 2026], spelling
+    assert analyst.frame("fct_atp_partner_year", published=path, partner_name="Mexic").empty

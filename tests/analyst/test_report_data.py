@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from analyst import report_data as rd
-from analyst.formats import title_name
+from ingest.partner_names import display_name
 
 approx = pytest.approx
 B = 1e9
@@ -31,16 +31,16 @@ def con(published):
 
 
 def test_display_names_are_title_cased_keeping_commas_and_hyphens():
-    assert title_name("MEXICO") == "Mexico"
-    assert title_name("KOREA, SOUTH") == "Korea, South"
-    assert title_name("GUINEA-BISSAU") == "Guinea-Bissau"
-    assert title_name("BOSNIA AND HERZEGOVINA") == "Bosnia and Herzegovina"
-    assert title_name("CONGO (KINSHASA)") == "Congo (Kinshasa)"
-    assert title_name("THE BAHAMAS") == "The Bahamas"
-    assert title_name("BAHAMAS, THE") == "Bahamas, The"
-    assert title_name("CONGO, DEMOCRATIC REPUBLIC OF THE") == "Congo, Democratic Republic of the"
-    assert title_name("ISLE OF MAN") == "Isle of Man"
-    assert title_name("Taiwan") == "Taiwan"  # already mixed case: left alone
+    assert display_name("MEXICO") == "Mexico"
+    assert display_name("KOREA, SOUTH") == "Korea, South"
+    assert display_name("GUINEA-BISSAU") == "Guinea-Bissau"
+    assert display_name("BOSNIA AND HERZEGOVINA") == "Bosnia and Herzegovina"
+    assert display_name("CONGO (KINSHASA)") == "Congo (Kinshasa)"
+    assert display_name("THE BAHAMAS") == "The Bahamas"
+    assert display_name("BAHAMAS, THE") == "Bahamas, The"
+    assert display_name("CONGO, DEMOCRATIC REPUBLIC OF THE") == "Congo, Democratic Republic of the"
+    assert display_name("ISLE OF MAN") == "Isle of Man"
+    assert display_name("Taiwan") == "Taiwan"  # already mixed case: left alone
 
 
 def test_month_span():
@@ -78,12 +78,12 @@ def test_top_partners_table_2025(con):
         for p in table.partners
     ]
     assert rows == [
-        (1, "MEXICO", approx(120.0), approx(24.0), approx(25.0), approx(52.8 - 120)),  # 96 -> 120
-        (2, "CHINA", approx(108.0), approx(-36.0), approx(-25.0), approx(28.8 - 108)),  # 144 ->
-        (3, "TAIWAN", approx(90.0), approx(30.0), approx(50.0), approx(24.0 - 90)),  # 60 ->
-        (4, "VIETNAM", approx(36.0), None, None, approx(6.0 - 36)),  # no 2024 trade: no base
-        (5, "GERMANY", approx(24.0), approx(0.0), approx(0.0), approx(21.6 - 24)),
-        (6, "CANADA", approx(14.4), approx(2.4), approx(20.0), approx(60.0 - 14.4)),  # 12 ->
+        (1, "Mexico", approx(120.0), approx(24.0), approx(25.0), approx(52.8 - 120)),  # 96 -> 120
+        (2, "China", approx(108.0), approx(-36.0), approx(-25.0), approx(28.8 - 108)),  # 144 ->
+        (3, "Taiwan", approx(90.0), approx(30.0), approx(50.0), approx(24.0 - 90)),  # 60 ->
+        (4, "Vietnam", approx(36.0), None, None, approx(6.0 - 36)),  # no 2024 trade: no base
+        (5, "Germany", approx(24.0), approx(0.0), approx(0.0), approx(21.6 - 24)),
+        (6, "Canada", approx(14.4), approx(2.4), approx(20.0), approx(60.0 - 14.4)),  # 12 ->
     ]
     # Shares of the U.S. total, 32.7 x 12 = 392.4 bn.
     shares = [p["atp_imports_share_pct"] for p in table.partners]
@@ -195,7 +195,7 @@ def test_group_mix_of_the_top_five(con):
 def test_balances_with_the_top_sources(con):
     # The balance chart draws the table's partners.
     partners = rd.top_partners(con, 2025).partners
-    assert [(title_name(p["partner_name"]), p["atp_balance_usd"] / B) for p in partners] == [
+    assert [(display_name(p["partner_name"]), p["atp_balance_usd"] / B) for p in partners] == [
         ("Mexico", approx(-67.2)),  # 4.4 x 12 - 10 x 12
         ("China", approx(-79.2)),  # 28.8 - 108
         ("Taiwan", approx(-66.0)),  # 24 - 90

@@ -54,7 +54,10 @@ final as (
         partner_code,
 
         -- dimensions
-        latest_names.partner_name,
+        -- the everyday spelling (Korea, South), one rule with the analyst tools; Census's own
+        -- upper-case spelling kept beside it
+        display_name(latest_names.partner_name) as partner_name,
+        latest_names.partner_name as census_partner_name,
         partner_kind,
         case when partner_kind = 'country' then
             case left(partner_code, 1)

@@ -109,7 +109,9 @@ history_names as (
     -- its name in the latest month it appears in, as dim_partner does
     select
         partner_code,
-        arg_max(partner_name, {'month_start': month_start, 'fetched_at': fetched_at}) as partner_name
+        display_name(
+            arg_max(partner_name, {'month_start': month_start, 'fetched_at': fetched_at})
+        ) as partner_name
     from country_rows
     group by all
 
