@@ -1,7 +1,8 @@
 """`atp status`: how current the analysts' data is, on one screen: the newest month held, when the
 data was last checked, last changed and published, the next scheduled refresh and the release
 warning. Exit status 1 when the published copy is behind the newest month Census should have
-released, or behind the working warehouse (changes a failed build or publish left unpublished)."""
+released, behind the working warehouse (changes a failed build or publish left unpublished), or
+stale (no run has checked the API for two refresh intervals)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from croniter import croniter
 
 from analyst.formats import source_line
 from analyst.queries import open_published, publication
-from ingest.freshness import read_freshness
+from ingest.freshness import read_freshness, stale_after, stale_reason
 from ingest.releases import ReleaseStatus, newest_month_due
 from ingest.settings import CENSUS_TIMEZONE, Settings, census_today
 
@@ -58,10 +59,14 @@ def status(settings: Settings, now: datetime | None = None) -> Status:
     ]
     if fresh.unpublished:
         rows.append(("Unpublished", f"{fresh.unpublished}; the next refresh builds and publishes"))
+    # No check for two refresh intervals: the schedule is off or every run fails.
+    stale = stale_reason(fresh, now.astimezone(UTC), stale_after(settings.refresh_cron))
+    if stale and not fresh.unpublished:
+        rows.append(("Stale", stale))
     width = max(len(label) for label, _ in rows)
     lines = [f"{label + ':':<{width + 1}} {value}" for label, value in rows]
     lines.append(source_line(published))
-    return Status("\n".join(lines), release.behind or fresh.unpublished is not None)
+    return Status("\n".join(lines), release.behind or bool(fresh.unpublished or stale))
 
 
 def _when(value: datetime | None, missing: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ingest.errors import WarehouseError
@@ -38,6 +38,44 @@ class Freshness:
             when = f"{self.last_build_started:%Y-%m-%d %H:%M} UTC"
             return f"the dbt build of {when} was not published (it or the publication failed)"
         return None
+
+
+def stale_reason(freshness: Freshness, now: datetime, allowed: timedelta) -> str | None:
+    """Why the data stopped being current, or None: no successful check of the API for longer
+    than `allowed` (the schedule is off, or every run fails), or the published copy behind the
+    working warehouse for as long. Before the first check there is nothing to be stale."""
+    checked = freshness.last_checked
+    if checked is None:
+        return None
+    if now - checked > allowed:
+        return (
+            f"no run has checked the Census API since {checked:%Y-%m-%d %H:%M} UTC "
+            f"({_hours(now - checked)}; allowed {_hours(allowed)}): is the refresh schedule on, "
+            "and the daemon running? `atp status` and the Dagster UI's Runs say more."
+        )
+    behind = freshness.unpublished
+    since = max(t for t in (freshness.last_changed, freshness.last_build_started) if t)
+    if behind and now - since > allowed:
+        return (
+            f"the published copy has been behind for {_hours(now - since)}: {behind}. "
+            "`atp refresh` builds and publishes it; the failed run's alert says why it stopped."
+        )
+    return None
+
+
+def stale_after(cron: str) -> timedelta:
+    """How long the data may go unchecked: two of the refresh schedule's longest gaps (one
+    missed night is not yet news), plus an hour for a slow run."""
+    from croniter import croniter  # here, not at import: `atp report` starts fast
+
+    fires = croniter(cron, datetime(2026, 1, 1, tzinfo=UTC))
+    times = [fires.get_next(datetime) for _ in range(15)]
+    longest = max(b - a for a, b in zip(times, times[1:], strict=False))
+    return 2 * longest + timedelta(hours=1)
+
+
+def _hours(span: timedelta) -> str:
+    return f"{span.total_seconds() / 3600:.0f} hours"
 
 
 def freshness_path(published: Path) -> Path:

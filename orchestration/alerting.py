@@ -5,17 +5,20 @@ the one-message-per-incident rule live in `ingest.alerts`; this module says what
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import dagster as dg
 
 from analyst.digest import digest, render, write_digest
 from ingest.alerts import resolve, send
+from ingest.freshness import read_freshness, stale_after, stale_reason
 from ingest.releases import ReleaseStatus
 from ingest.settings import Settings
 from orchestration.resources import AtpSettings
 from orchestration.tags import COMMAND_TAG, OUTCOME_TAG
 
 RELEASE_LATE = "release-late:"
+STALE = "stale:"
 RUN_FAILED = "run-failed:"
 _STARTED_BY = {
     "run": "`atp run`",
@@ -50,6 +53,39 @@ def alert_release(settings: Settings, status: ReleaseStatus) -> list[str]:
         incident=RELEASE_LATE + status.newest_due,
         state_dir=_state(settings),
     )
+
+
+def alert_stale(settings: Settings, reason: str | None, published: datetime | None) -> list[str]:
+    """Data that stopped being current alerts once per stall, keyed by the last publication
+    (which a stall does not move); once the data is current again, the incident is closed."""
+    if reason is None:
+        resolve(_state(settings), STALE)
+        return []
+    return send(
+        settings,
+        "atp-warehouse: the data stopped being current",
+        reason,
+        incident=f"{STALE}{published.isoformat() if published else 'never published'}",
+        state_dir=_state(settings),
+    )
+
+
+@dg.sensor(
+    name="alert_on_stale_data",
+    minimum_interval_seconds=3600,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Hourly: alerts once when no run has checked the Census API for two refresh intervals, "
+        "or the published copy has been behind as long (see ingest.freshness.stale_reason)."
+    ),
+)
+def alert_on_stale_data(context: dg.SensorEvaluationContext, settings: AtpSettings):
+    atp = settings.settings
+    freshness = read_freshness(atp.published)
+    reason = stale_reason(freshness, datetime.now(UTC), stale_after(atp.refresh_cron))
+    for line in alert_stale(atp, reason, freshness.last_published):
+        context.log.info(line)
+    return dg.SkipReason(reason or "the data is current")
 
 
 def write_and_post_digest(settings: Settings, log: Callable[[str], None]) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dagster as dg
 
 from ingest.settings import Settings
-from orchestration.alerting import alert_on_run_failure
+from orchestration.alerting import alert_on_run_failure, alert_on_stale_data
 from orchestration.dbt_assets import atp_dbt_models
 from orchestration.dbt_project import dbt_resource
 from orchestration.publish_asset import html_report, published_warehouse, release_digest
@@ -51,7 +51,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         ],
         jobs=[pipeline_job, raw_census_job, dbt_build_job],
         schedules=[build_refresh_schedule(pipeline_job, settings.refresh_cron)],
-        sensors=[alert_on_run_failure],
+        sensors=[alert_on_run_failure, alert_on_stale_data],
         # Every step runs in the run's own process (one writer at a time, so nothing to gain
         # from a process per step): a killed run worker takes its steps with it.
         executor=dg.in_process_executor,

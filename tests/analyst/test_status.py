@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from analyst.status import status
@@ -52,3 +52,13 @@ def test_a_pinned_day_that_is_not_a_date_is_one_line(published, capsys, monkeypa
         "atp status: ATP_TODAY='30/11/2026' is not a date: set it as YYYY-MM-DD "
         "(e.g. 2026-11-30), or unset it to use today's date.\n"
     )
+
+
+def test_no_check_for_two_refresh_intervals_is_stale_and_exits_1(published):
+    checked = read_freshness(published.published).last_checked
+    # 48 hours later one nightly refresh was missed: not yet news.
+    assert "Stale:" not in status(published, now=checked + timedelta(hours=48)).text
+    found = status(published, now=checked + timedelta(hours=50))
+    assert found.behind
+    (stale,) = [line for line in found.text.splitlines() if line.startswith("Stale:")]
+    assert f"since {checked:%Y-%m-%d %H:%M} UTC (50 hours; allowed 49 hours)" in stale
