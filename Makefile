@@ -7,6 +7,9 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster
 DBT_MANIFEST := dbt_project/target/manifest.json
 # Exports ATP_WAREHOUSE as the Python side resolves it (absolute, from this directory), for the
 # dbt commands below that run in dbt_project/.
+# After `make demo` alone, `make dev` and `make docs` show the demo's warehouse and runs (and say
+# so); once data/ has a warehouse of one's own, that one (ingest/demo_data.py).
+DEMO_FALLBACK = eval "$$($(BIN)/python -m ingest.demo_data)"
 RESOLVE_WAREHOUSE = export ATP_WAREHOUSE="$$($(BIN)/python -c \
 	'from ingest.settings import warehouse_path; print(warehouse_path())')"
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
@@ -57,7 +60,7 @@ lint: install
 	$(BIN)/lint-imports
 
 dev: install prepare
-	$(BIN)/dagster dev -w workspace.yaml
+	$(DEMO_FALLBACK) && $(BIN)/dagster dev -w workspace.yaml
 
 # For real use: the UI and the daemon (which runs the nightly schedule and the run queue) as two
 # long-running processes, e.g. under systemd; `make dev` runs both in one for trying things out.
@@ -75,7 +78,7 @@ serve: install prepare
 # dbt's documentation site as one static page (every mart, column and test), from the working
 # warehouse's catalog: open data/docs/static_index.html in a browser.
 docs: install prepare
-	$(RESOLVE_WAREHOUSE) && cd dbt_project && \
+	$(DEMO_FALLBACK) && $(RESOLVE_WAREHOUSE) && cd dbt_project && \
 		../$(BIN)/dbt docs generate --static --profiles-dir . --target-path $(CURDIR)/data/docs
 	@echo "Open $(CURDIR)/data/docs/static_index.html"
 

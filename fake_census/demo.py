@@ -21,12 +21,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ingest.demo_data import DEMO_DIR, DEMO_START_YEAR, demo_fallback, demo_paths
+
 from .realistic import RELEASE_LAG_DAYS, realistic_dataset
 from .server import FakeCensusApi
 
-DEFAULT_DIR = Path("data/demo")
 DEMO_KEY = "demo"  # the fake API takes any non-empty key
-START_YEAR = 2013
 CALIBRATED_YEAR = 2024  # the year the demo's figures match published ones best
 
 
@@ -45,17 +45,6 @@ def dagster_yaml() -> Path:
     return Path(__file__).resolve().parents[1] / "orchestration" / "dagster.yaml"
 
 
-def demo_paths(folder: Path) -> dict[str, Path]:
-    folder = folder.expanduser().resolve()  # absolute: dbt runs elsewhere, Dagster insists
-    return {
-        "ATP_WAREHOUSE": folder / "warehouse.duckdb",
-        "ATP_LANDING_DIR": folder / "landing",
-        "ATP_PUBLISHED": folder / "atp.duckdb",
-        "ATP_REPORT_DIR": folder / "report",
-        "DAGSTER_HOME": folder / ".dagster",
-    }
-
-
 def demo_environment(base_url: str, folder: Path, env: dict[str, str] | None = None) -> dict:
     """The run's environment: the caller's, with the API, the key and every path set for the
     demo (a CENSUS_API_KEY or ATP_WAREHOUSE of the caller's never reaches the demo run)."""
@@ -65,7 +54,7 @@ def demo_environment(base_url: str, folder: Path, env: dict[str, str] | None = N
         {
             "CENSUS_API_BASE_URL": base_url,
             "CENSUS_API_KEY": DEMO_KEY,
-            "ATP_START_YEAR": str(START_YEAR),
+            "ATP_START_YEAR": str(DEMO_START_YEAR),
             # The rule the demo data follow for the last released month, so the release check
             # agrees with them whatever the caller's setting.
             "ATP_RELEASE_LAG_DAYS": str(RELEASE_LAG_DAYS),
@@ -101,17 +90,24 @@ def run_pipeline(base_url: str, folder: Path) -> int:
 def next_steps(folder: Path, year: int) -> str:
     paths = demo_paths(folder)
     shown = {name: _shown(path) for name, path in paths.items()}
-    atp = _shown(atp_command())
-    published = f"ATP_PUBLISHED={shlex.quote(shown['ATP_PUBLISHED'])}"
+    # With no data of one's own yet, the `atp` commands fall back to the demo's by themselves.
+    by_default = demo_fallback().get("ATP_PUBLISHED") == str(paths["ATP_PUBLISHED"])
+    published = "" if by_default else f"ATP_PUBLISHED={shlex.quote(shown['ATP_PUBLISHED'])} "
+    atp = published + _shown(atp_command())
     return "\n".join(
         [
             "",
             f"Demo data (not Census figures) published to {shown['ATP_PUBLISHED']}. Try:",
-            f"  {published} {atp} report --year {year}",
-            f"  {published} {atp} partner mexico",
-            f"  {published} {atp} category aerospace --year {year}",
-            f'  {published} {atp} sql "SELECT * FROM fct_us_atp_year ORDER BY year"',
+            f"  {atp} report --year {year}",
+            f"  {atp} partner mexico",
+            f"  {atp} category aerospace --year {year}",
+            f'  {atp} sql "SELECT * FROM fct_us_atp_year ORDER BY year"',
             f"HTML report: {shown['ATP_REPORT_DIR']}/index.html",
+            *(
+                ["Until `make run` builds your own, `atp`, `make dev` and `make docs` show these."]
+                if by_default
+                else []
+            ),
         ]
     )
 
@@ -133,9 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--dir",
         type=Path,
-        default=DEFAULT_DIR,
+        default=DEMO_DIR,
         help=f"folder for the warehouse, landing zone, published copy, report and Dagster "
-        f"instance ({DEFAULT_DIR})",
+        f"instance ({DEMO_DIR})",
     )
     args = parser.parse_args(argv)
 
@@ -148,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     with FakeCensusApi(dataset) as api:
         print(
             f"Demo: a local fake Census API ({api.root_url}) serves realistic demo data, "
-            f"{START_YEAR}-01..{last} (calibrated to published 2022 and 2024 ATP figures and 2024 "
+            f"{DEMO_START_YEAR}-01..{last} (calibrated to published 2022 and 2024 ATP figures and 2024 "
             f"U.S.-Mexico trade); "
             f"everything goes to {_shown(demo_paths(args.dir)['ATP_WAREHOUSE'].parent)}/.",
             flush=True,

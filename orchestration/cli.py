@@ -13,6 +13,7 @@ import os
 import sys
 
 from analyst import cli as analyst_cli
+from ingest.demo_data import demo_fallback, fallback_note
 from ingest.errors import AtpError
 from ingest.settings import Settings, census_today
 
@@ -105,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else 0
     try:
+        if args.handler not in (_pipeline, _prepare, _check_api) and (demo := demo_fallback()):
+            # Only the demo has data (after `make demo` alone): show it, and say so.
+            os.environ.update(demo)
+            print(f"atp {args.command}: {fallback_note(demo)}", file=sys.stderr)
         return args.handler(args, Settings.from_env())
     except AtpError as exc:
         print(f"atp {args.command}: {exc}", file=sys.stderr)
