@@ -1,4 +1,4 @@
-"""Configuration from environment variables (see the README's table)."""
+"""Configuration from environment variables (see the table in docs/operations.md#configuration)."""
 
 from __future__ import annotations
 

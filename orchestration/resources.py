@@ -22,7 +22,7 @@ _SECRETS = {
 
 
 class AtpSettings(dg.ConfigurableResource):
-    """Paths, the API's base URL, the release lag and the disk floor (see the README's
+    """Paths, the API's base URL, the release lag and the disk floor (see docs/operations.md's
     configuration table). The API key is a secret: an `EnvVar`, so its value never enters run
     config, tags, metadata or the UI, only the running process."""
 

@@ -1,7 +1,8 @@
-"""The README's SQL runs as written: every example (the ```sql blocks, and the queries inside
-`atp sql "..."`, `con.sql("...")` and inline `SELECT ...` code) qualifies its tables (marts.,
-main., or a table function) and returns rows through a plain read-only DuckDB connection to the
-published copy, not through `atp sql` (whose search path would hide a missing `marts.`)."""
+"""The SQL of the README and docs/ (docs/analyst-guide.md holds the example queries) runs as
+written: every example (the ```sql blocks, and the queries inside `atp sql "..."`,
+`con.sql("...")` and inline `SELECT ...` code) qualifies its tables (marts., main., or a table
+function) and returns rows through a plain read-only DuckDB connection to the published copy, not
+through `atp sql` (whose search path would hide a missing `marts.`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 
 from tests.conftest import ROOT
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+README = "\n".join(doc.read_text(encoding="utf-8") for doc in DOCS)
 BLOCKS = re.findall(r"```sql\n(.*?)```", README, re.S)
 INLINE = [
     *re.findall(r'atp sql "([^"]+)"', README),
