@@ -108,13 +108,19 @@ def highlight_line_chart(
     colors: dict[str, str],
     *,
     fmt: Fmt = one_decimal,
+    markers: bool = True,
+    ticks: dict[int, str] | None = None,
 ) -> str:
     """Lines over categorical x (e.g. years) where only the series named in `colors` stand out:
     those are drawn in their colour, with markers, on top, and labelled by name and last value
     at their right end (labels moved apart so they never overlap); the others are thin NEUTRAL
-    lines (named in their tooltip), so the eye is not asked to match ten colours to a legend."""
+    lines (named in their tooltip), so the eye is not asked to match ten colours to a legend.
+
+    For a long series (e.g. monthly): `markers=False` draws plain lines (a point with no
+    neighbour still gets one), and `ticks` ({x index: label}, e.g. each January by its year)
+    marks and labels only those positions; the tooltips then give the values at the ticks."""
     values = [v for _, vals in series for v in vals if v is not None]
-    ticks, decimals = nice_ticks(0.0, max(values, default=0.0))
+    y_ticks, decimals = nice_ticks(0.0, max(values, default=0.0))
     labelled = [(name, vals) for name, vals in series if name in colors]
     label_room = max(
         (
@@ -125,31 +131,32 @@ def highlight_line_chart(
         default=0,
     )
     layout = _Layout(frame, [], plot_height=300, left=56, right=label_room + 22, bottom=28)
-    scale_y = _scale(ticks[0], ticks[-1], layout.bottom_y, layout.top)
+    scale_y = _scale(y_ticks[0], y_ticks[-1], layout.bottom_y, layout.top)
     xs = _spread(len(x_labels), layout.left, layout.right_x, inset=12)
-    parts = _y_grid(layout, ticks, decimals, scale_y) + _x_labels(layout, xs, x_labels)
+    x_axis = _x_labels(layout, xs, x_labels) if ticks is None else _x_ticks(layout, xs, ticks)
+    parts = _y_grid(layout, y_ticks, decimals, scale_y) + x_axis
     grey, strong, ends = [], [], []
     for name, vals in series:
         color = colors.get(name)
         d, points, pen_down, last = [], [], False, None
-        single = sum(v is not None for v in vals) == 1  # a lone point needs a marker
-        for x, label, v in zip(xs, x_labels, vals, strict=True):
+        for i, (x, label, v) in enumerate(zip(xs, x_labels, vals, strict=True)):
             if v is None:
                 pen_down = False
                 continue
             y = scale_y(v)
             d.append(f"{'L' if pen_down else 'M'}{x:.1f},{y:.1f}")
             pen_down, last = True, (x, y, v)
-            if color or single:
+            # A point with no neighbour draws no line: it needs a marker to show at all.
+            alone = (i == 0 or vals[i - 1] is None) and (i + 1 == len(vals) or vals[i + 1] is None)
+            if (color and markers) or alone:
                 points.append(
                     f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" '
                     f'r="{3.5 if color else 2.5}" fill="{color or NEUTRAL}" stroke="#fff" '
                     f'stroke-width="1.5"><title>{esc(name)}, {esc(label)}: {fmt(v)}</title>'
                     "</circle>"
                 )
-        detail = ", ".join(
-            f"{label}: {fmt(v)}" for label, v in zip(x_labels, vals, strict=True) if v is not None
-        )
+        shown = range(len(vals)) if ticks is None else sorted({*ticks, len(vals) - 1})
+        detail = ", ".join(f"{x_labels[i]}: {fmt(vals[i])}" for i in shown if vals[i] is not None)
         width, stroke = ("2.75", color) if color else ("1.5", NEUTRAL)
         group = (
             f'<g class="series" data-name="{esc(name)}">'
@@ -565,6 +572,30 @@ def _x_labels(layout, xs, labels) -> list[str]:
         if (len(labels) - 1 - i) % every:
             continue
         parts.append(_text(x, layout.bottom_y + 18, label, size=12, anchor="middle", fill=MUTED))
+    return ['<g class="axis x-axis">', *parts, "</g>"]
+
+
+def _x_ticks(layout, xs, ticks: dict[int, str]) -> list[str]:
+    """The x axis with a tick and a label at the given positions only ({index: label}), thinned
+    out from the newest when they would collide."""
+    parts = [
+        f'<line x1="{layout.left}" y1="{layout.bottom_y}" x2="{layout.right_x}" '
+        f'y2="{layout.bottom_y}" stroke="{INK}" stroke-width="1"/>'
+    ]
+    at = sorted(ticks)
+    widest = max((_text_width(label, 12) for label in ticks.values()), default=0)
+    room = min((xs[b] - xs[a] for a, b in zip(at, at[1:], strict=False)), default=widest + 8)
+    every = max(1, math.ceil((widest + 8) / room))
+    for k, i in enumerate(at):
+        if (len(at) - 1 - k) % every:
+            continue
+        parts.append(
+            f'<line class="x-tick" x1="{xs[i]:.1f}" y1="{layout.bottom_y}" x2="{xs[i]:.1f}" '
+            f'y2="{layout.bottom_y + 5}" stroke="{INK}" stroke-width="1"/>'
+        )
+        parts.append(
+            _text(xs[i], layout.bottom_y + 18, ticks[i], size=12, anchor="middle", fill=MUTED)
+        )
     return ['<g class="axis x-axis">', *parts, "</g>"]
 
 

@@ -153,8 +153,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     html = commands.add_parser(
         "html",
         help="write the HTML report (tables and charts) from the published marts",
-        description="Write DIR/index.html: one self-contained page (no network needed) with the "
-        "latest full year's top partners and charts of the marts. `make run` writes it too.",
+        description="Write DIR/index.html: one self-contained page (no network needed) with one "
+        "year's top partners and charts of the marts (the latest full year unless --year). "
+        "`make run` writes it too.",
     )
     html.add_argument(
         "--out",
@@ -172,7 +173,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     html.add_argument(
         "--year",
         type=_year,
-        help="with --partner: the year of the brief (default: the latest full year)",
+        help="the year of the page, or with --partner of the brief (default: the latest full "
+        "year; a year in progress shows its months against the same months before)",
     )
     html.add_argument(
         "--flow",

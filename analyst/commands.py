@@ -535,7 +535,7 @@ def html(args: argparse.Namespace, settings: Settings) -> str:
     if getattr(args, "partner", None):
         partner = " ".join(args.partner)
         return f"wrote {write_partner_page(settings.published, out, partner, args.year, args.flow)}"
-    return f"wrote {write_html_report(settings.published, out)}"
+    return f"wrote {write_html_report(settings.published, out, args.year)}"
 
 
 # -- atp brief --------------------------------------------------------------------------------

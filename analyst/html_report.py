@@ -1,5 +1,7 @@
 """The HTML report: one self-contained page (inline CSS and SVG, no scripts, no network) with the
-top partners table and five charts, all read from the published marts.
+top partners table, the story and the charts of one period, all read from the published marts.
+The period is one year: the latest full year unless `--year` picks another; every part of the
+page speaks of it (the charts over time end with it), and the page says which it is.
 
 `report_data` gets the numbers, `charts` draws them; this module only puts the page together and
 writes it atomically, so a reader (or a web server) never sees half a file.
@@ -35,7 +37,14 @@ from analyst.formats import (
     plural,
     source_line,
 )
-from analyst.queries import AnalystError, open_published, partner_years, publication
+from analyst.queries import (
+    AnalystError,
+    loaded_years,
+    open_published,
+    partner_years,
+    publication,
+    require_year,
+)
 from ingest.files import write_atomic
 from ingest.warehouse import mart_tables
 
@@ -45,53 +54,84 @@ TOP, TOP_MIX = 10, 5
 YTD_COLORS = charts.PERIOD_COLORS
 
 
-def write_html_report(published: Path, out_dir: Path) -> Path:
-    """Read the published DuckDB copy (read-only) and write `out_dir/index.html`; returns the path."""
+def write_html_report(published: Path, out_dir: Path, year: int | None = None) -> Path:
+    """Read the published DuckDB copy (read-only) and write `out_dir/index.html` for `year` (the
+    latest full year unless given); returns the path."""
     with open_published(published, required=rd.MARTS_READ) as con:
-        page = render(con)
+        page = render(con, year)
     target = out_dir / "index.html"
     write_atomic(target, page)
     return target
 
 
-def render(con: duckdb.DuckDBPyConnection) -> str:
-    """The whole page as a string."""
+def render(con: duckdb.DuckDBPyConnection, year: int | None = None) -> str:
+    """The whole page of `year` (default: the latest full year, as `atp brief`) as a string."""
     through = rd.data_through_label(con)
     published = publication(con)
     source = source_line(published)
     footer = (f"Data through {through}.", source)
-    year = rd.latest_full_year(con)
-    sections = []
     if year is None:
-        sections.append('<p class="empty">No full calendar year is loaded yet.</p>')
+        year = rd.latest_full_year(con)
+    sections, heading = [], PAGE_TITLE
+    if year is None:
+        sections.append(
+            '<p class="empty">No full calendar year is loaded yet: atp html --year YEAR shows '
+            "a year in progress.</p>"
+        )
     else:
+        months = require_year(con, year)  # a year not loaded: the usual one-line error
+        when = period(year, months)
+        heading = f"{PAGE_TITLE}, {when}"
         table = rd.top_partners(con, year, "imports", TOP)
         history = rd.top_sources_history(con, year, TOP)
-        shares = rd.import_shares(con)
+        shares = rd.import_shares(con, year)
         # A partner keeps its colour in every chart, and only the partners a chart singles out
         # have one: the highlighted lines first, then the shares chart's other partners.
         colors = _partner_colors([*history["highlight"], *(s["code"] for s in shares["series"])])
         sections += [
+            _period_note(con, year, months),
             _table(table, footer),
-            _story(con, year),
-            _history_chart(history, year, colors, footer),
+            _story(con, year, months),
+            # No full year up to the page's year (only a year in progress): nothing to draw.
+            _history_chart(history, when, colors, footer) if history["years"] else "",
             _shares_chart(shares, colors, footer),
-            _mix_chart(rd.group_mix(con, year, TOP_MIX), footer),
-            _balance_chart(table, footer),
+            _mix_chart(rd.group_mix(con, year, TOP_MIX), when, footer),
+            _balance_chart(table, when, footer),
         ]
-    ytd = rd.year_to_date(con, TOP)
-    if ytd is not None:
-        sections.append(_ytd_chart(ytd, footer))
+        if months < 12:  # a year in progress: its months against the same months before
+            sections.append(_ytd_chart(rd.year_to_date(con, year, TOP), footer))
     published_at = rd.published_at(con)
     stamp = f" · published {published_at}" if published_at else ""
     return _PAGE.format(
-        title=charts.esc(f"{PAGE_TITLE}, data through {through}"),
+        title=charts.esc(f"{heading} (data through {through})"),
         banner=_banner(published),
-        heading=charts.esc(PAGE_TITLE),
+        heading=charts.esc(heading),
         meta=charts.esc(f"Data through {through}{stamp}."),
         css=_CSS + _BRIEF_CSS,
         body="\n".join(section for section in sections if section),
         source=charts.esc(source),
+    )
+
+
+def _period_note(con: duckdb.DuckDBPyConnection, year: int, months: int) -> str:
+    """The line above the table that names the page's one period, and the newer years loaded."""
+    when, before = period(year, months), period(year - 1, months)
+    if months < 12:
+        what = f"{when}, the year so far"
+    elif year == rd.latest_full_year(con):
+        what = f"{when}, the latest full year"
+    else:
+        what = when
+    newer = [(y, m) for y, m in loaded_years(con).items() if y > year]
+    also = ""
+    if len(newer) == 1:
+        also = f" Also loaded: {period(*newer[0])} (atp html --year {newer[0][0]})."
+    elif newer:
+        also = f" Also loaded: {newer[0][0]} through {period(*newer[-1])} (atp html --year YEAR)."
+    return (
+        f'<p class="period">This page is about <strong>{charts.esc(what)}</strong>, against '
+        f"{charts.esc(before)}: every table and chart (the charts over time end with it)."
+        f"{charts.esc(also)}</p>"
     )
 
 
@@ -129,17 +169,20 @@ def _table(data: rd.TopPartners, footer) -> str:
         f'<th scope="col">{charts.esc(h)}<span class="unit">{charts.esc(u)}</span></th>'
         for h, u in zip(head, units, strict=True)
     )
-    year = data.year
+    when, before = (
+        period(data.year, data.months_covered),
+        period(data.year - 1, data.months_covered),
+    )
     notes = (
-        f"Change and YoY: against {year - 1}. Share: of U.S. ATP imports from all partners. "
+        f"Change and YoY: against {before}. Share: of U.S. ATP imports from all partners. "
         "Balance: U.S. ATP exports minus imports (negative = U.S. deficit). n/a: nothing to "
-        f"compare with in {year - 1} (no trade, or the year is not loaded).",
+        f"compare with in {before} (no trade, or the year is not loaded).",
         *footer,
     )
     return (
         '<section id="top-partners"><table class="partners">'
         '<caption><span class="chart-title">'
-        f"Top {plural(len(data.partners), 'source')} of U.S. ATP imports, {year}</span>"
+        f"Top {plural(len(data.partners), 'source')} of U.S. ATP imports, {when}</span>"
         f'<span class="chart-units">{unit.words} and %, U.S. general imports of advanced '
         "technology products</span></caption>"
         f"<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody>"
@@ -188,17 +231,17 @@ def _num(value: float | None, sign: bool = False, negative_class: bool = False) 
     return f'<td class="{css}">{charts.esc(fixed(value, 1, sign).replace("-", "−"))}</td>'
 
 
-def _history_chart(data: dict, year: int, colors: dict, footer) -> str:
+def _history_chart(data: dict, when: str, colors: dict, footer) -> str:
     years, series = data["years"], data["series"]
     highlighted = [s for s in series if s["code"] in data["highlight"]]
     others = [s["name"] for s in series if s["code"] not in data["highlight"]]
     notes = []
     mover = data["mover"]
-    if mover:
+    if mover:  # its move is between the last two full years drawn
         change = fixed(mover["change_bn"], 1, sign=True).replace("-", "−")
         notes.append(
             f"In colour: the top {min(3, len(series))} and the biggest mover of the others in "
-            f"{year}, {mover['name']} ({change} bn against {year - 1})."
+            f"{years[-1]}, {mover['name']} ({change} bn against {years[-2]})."
         )
     if others:
         notes.append(f"In grey: {plural(len(others), 'other source')}: {'; '.join(others)}.")
@@ -210,8 +253,8 @@ def _history_chart(data: dict, year: int, colors: dict, footer) -> str:
         )
     frame = charts.Frame(
         "chart-history",
-        f"U.S. ATP imports from the top {plural(len(series), 'source')} of {year}, "
-        f"{years[0]}–{years[-1]}",
+        f"U.S. ATP imports from the top {plural(len(series), 'source')} of {when}, "
+        + (f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])),
         "$ billions per calendar year, U.S. general imports of advanced technology products",
         (*notes, *footer),
     )
@@ -254,7 +297,7 @@ def _shares_chart(data: dict, colors: dict, footer) -> str:
     return _figure(svg)
 
 
-def _mix_chart(data: dict, footer) -> str:
+def _mix_chart(data: dict, when: str, footer) -> str:
     """The top partners' ATP group mix as a grid of shares: one column per partner (its total
     under the name), one row per group any of them trades, largest first; no legend to match."""
     partners = data["partners"]
@@ -268,7 +311,7 @@ def _mix_chart(data: dict, footer) -> str:
     notes = [f"No ATP imports from these partners in {', '.join(absent)}."] if absent else []
     frame = charts.Frame(
         "chart-mix",
-        f"ATP imports by technology group, top {plural(len(partners), 'source')}, {data['year']}",
+        f"ATP imports by technology group, top {plural(len(partners), 'source')}, {when}",
         "% of each partner's ATP imports (darker = larger share); under each name its ATP "
         "imports in $ billions",
         (*notes, *footer),
@@ -291,12 +334,12 @@ def _mix_chart(data: dict, footer) -> str:
     return _figure(svg)
 
 
-def _balance_chart(data: rd.TopPartners, footer) -> str:
+def _balance_chart(data: rd.TopPartners, when: str, footer) -> str:
     partners = data.partners
     frame = charts.Frame(
         "chart-balance",
         f"U.S. ATP trade balance with the top {plural(len(partners), 'source')} of ATP imports, "
-        f"{data.year}",
+        f"{when}",
         "$ billions, U.S. ATP exports minus imports (negative = U.S. deficit)",
         footer,
     )
@@ -349,9 +392,9 @@ def _pct(value: float | None) -> str:
 # -- the story panel and one partner's brief page -----------------------------------------------
 
 
-def _story(con: duckdb.DuckDBPyConnection, year: int) -> str:
-    """The latest full year's largest mover among the top partners (the largest change in
-    dollars, either way): the brief's headline and what drove it. Nothing when the published copy
+def _story(con: duckdb.DuckDBPyConnection, year: int, months: int) -> str:
+    """The page year's largest mover among the top partners (the largest change in dollars,
+    either way): the brief's headline and what drove it. Nothing when the published copy
     predates the brief's marts or no top partner has a change."""
     if not set(BRIEF_MARTS) <= set(mart_tables(con)):
         return ""
@@ -367,16 +410,17 @@ def _story(con: duckdb.DuckDBPyConnection, year: int) -> str:
         f"({charts.esc(_minus(signed_money(d['imports_change_usd'])))})</li>"
         for d in drivers
     )
+    when, before = period(year, months), period(year - 1, months)
     notes = (
-        f"The largest change in dollars, up or down, among the top sources of {year} in the "
-        f"table above, against {year - 1}. Points: each ATP group's change as a share of {possessive(brief.name)} ATP "
-        f"exports to the U.S. in {year - 1}; they add up to its YoY %. The whole brief: "
-        f"atp brief {brief.partner.code} --year {year}.",
+        f"The largest change in dollars, up or down, among the top sources of {when} in the "
+        f"table above, against {before}. Points: each ATP group's change as a share of "
+        f"{possessive(brief.name)} ATP exports to the U.S. in {before}; they add up to its YoY "
+        f"%. The whole brief: atp brief {brief.partner.code} --year {year}.",
         "From marts.fct_atp_partner_year and marts.fct_atp_partner_contribution_year.",
     )
     return (
         '<section id="story" class="story">'
-        f"<h2>The story of {year}: {charts.esc(brief.name)}</h2>"
+        f"<h2>The story of {charts.esc(when)}: {charts.esc(brief.name)}</h2>"
         f'<p class="headline">{charts.esc(words.headline)}</p>'
         f"<p>{charts.esc(words.drivers)}</p>"
         + (f'<ol class="drivers">{items}</ol>' if items else "")
@@ -487,17 +531,23 @@ def _t12m_chart(brief: Brief, data: dict, footer) -> str:
     frame = charts.Frame(
         "chart-t12m",
         f"{possessive(brief.name)} ATP trade with the U.S. over the trailing 12 months",
-        "$ billions, the 12 months up to the month shown (a month ends a window when the 11 "
-        "before it are loaded too)",
+        # One line of SVG text (it does not wrap): keep it short.
+        "$ billions, the 12 months up to each month (once 12 are loaded)"
+        + (f"; at the right end: to {data['labels'][-1]}" if data["labels"] else ""),
         footer,
     )
-    svg = charts.line_chart(
+    flows = [
+        ("Exports to the U.S.", data["imports_bn"]),
+        ("Imports from the U.S.", data["exports_bn"]),
+    ]
+    # A point a month would read as beads: plain lines, a tick each January, named at the end.
+    svg = charts.highlight_line_chart(
         frame,
         data["labels"],
-        [
-            ("Exports to the U.S.", data["imports_bn"]),
-            ("Imports from the U.S.", data["exports_bn"]),
-        ],
+        flows,
+        {name: charts.PALETTE[i] for i, (name, _) in enumerate(flows)},
+        markers=False,
+        ticks={i: str(m.year) for i, m in enumerate(data["months"]) if m.month == 1},
     )
     return _figure(svg)
 
@@ -614,6 +664,7 @@ body { margin: 0; background: #f4f5f7; color: #1d2330;
 main { max-width: 912px; margin: 0 auto; padding: 24px 16px 48px; }
 h1 { font-size: 26px; margin: 0 0 4px; }
 .meta { color: #5b6472; margin: 0 0 8px; }
+.period { margin: 0 0 20px; padding: 10px 14px; background: #fff; border-left: 4px solid #1d2330; }
 .intro { margin: 0 0 20px; }
 section { background: #fff; border: 1px solid #dfe2e6; border-radius: 6px; margin: 0 0 20px;
   overflow-x: auto; }

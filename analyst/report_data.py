@@ -141,9 +141,10 @@ def top_partners(
 def top_sources_history(
     con: duckdb.DuckDBPyConnection, year: int, top: int = 10, leaders: int = 3
 ) -> dict:
-    """ATP imports ($bn) per full year since the first loaded year, of each top-`top` partner of
-    `year`. A year in progress is left out: 9 months against 12 would read as a fall (the
-    year-to-date chart compares it with the same months instead). None = no trade that year.
+    """ATP imports ($bn) per full year from the first loaded year up to `year`, of each
+    top-`top` partner of `year`. `year` in progress is left out (`left_out`: (year, months)):
+    9 months against 12 would read as a fall (the year-to-date chart compares it with the same
+    months instead). None = no trade that year.
 
     `highlight`: the codes the chart singles out, the top `leaders` and the biggest mover
     (`mover`: of the others, the largest change in dollars, up or down, from the full year
@@ -156,7 +157,9 @@ def top_sources_history(
     years = [
         y
         for (y,) in con.execute(
-            "SELECT year FROM marts.fct_us_atp_year WHERE months_covered = 12 ORDER BY year"
+            "SELECT year FROM marts.fct_us_atp_year WHERE months_covered = 12 AND year <= ? "
+            "ORDER BY year",
+            [year],
         ).fetchall()
     ]
     values = {
@@ -168,7 +171,8 @@ def top_sources_history(
     }
     partial = con.execute(
         "SELECT year, months_covered FROM marts.fct_us_atp_year WHERE months_covered < 12 "
-        "ORDER BY year DESC LIMIT 1"
+        "AND year = ?",
+        [year],
     ).fetchone()
     series = [
         {"code": code, "name": display_name(name), "values": [values.get((code, y)) for y in years]}
@@ -195,13 +199,13 @@ def top_sources_history(
     }
 
 
-def import_shares(con: duckdb.DuckDBPyConnection, top: int = 3) -> dict:
-    """Shares (%) of U.S. ATP imports of the `top` largest sources of the newest loaded year and
-    of the rest of the world, every loaded year. A year in progress is kept (flagged in
-    `months`): a share compares the same months, so it is not distorted the way a partial-year
-    total is."""
+def import_shares(con: duckdb.DuckDBPyConnection, year: int, top: int = 3) -> dict:
+    """Shares (%) of U.S. ATP imports of the `top` largest sources of `year` and of the rest of
+    the world, every loaded year up to `year`. A year in progress is kept (flagged in `months`):
+    a share compares the same months, so it is not distorted the way a partial-year total is."""
     years = con.execute(
-        "SELECT year, months_covered FROM marts.fct_us_atp_year ORDER BY year"
+        "SELECT year, months_covered FROM marts.fct_us_atp_year WHERE year <= ? ORDER BY year",
+        [year],
     ).fetchall()
     shares = {
         (code, y): share
@@ -211,9 +215,8 @@ def import_shares(con: duckdb.DuckDBPyConnection, top: int = 3) -> dict:
     }
     leaders = con.execute(
         "SELECT partner_code, partner_name FROM marts.fct_atp_partner_year "
-        "WHERE year = (SELECT max(year) FROM marts.fct_us_atp_year) "
-        "ORDER BY atp_imports_rank, partner_code LIMIT ?",
-        [top],
+        "WHERE year = ? ORDER BY atp_imports_rank, partner_code LIMIT ?",
+        [year, top],
     ).fetchall()
     series = [
         {
@@ -268,17 +271,12 @@ def group_mix(con: duckdb.DuckDBPyConnection, year: int, top: int = 5) -> dict:
     }
 
 
-def year_to_date(con: duckdb.DuckDBPyConnection, top: int = 10) -> dict | None:
-    """The newest year's months against the same months of the year before: ATP imports ($bn) of
-    its top-`top` partners (ranked on the newest year) and of the U.S. total. The marts hold
-    the same-months change and YoY; the prior value is None where they have no base (the year
-    before is not loaded, or the partner had no trade then). None when nothing is loaded."""
-    newest = con.execute(
-        "SELECT year, months_covered FROM marts.fct_us_atp_year ORDER BY year DESC LIMIT 1"
-    ).fetchone()
-    if newest is None:
-        return None
-    year, months = newest
+def year_to_date(con: duckdb.DuckDBPyConnection, year: int, top: int = 10) -> dict:
+    """`year`'s months against the same months of the year before: ATP imports ($bn) of its
+    top-`top` partners (ranked on `year`) and of the U.S. total. The marts hold the same-months
+    change and YoY; the prior value is None where they have no base (the year before is not
+    loaded, or the partner had no trade then)."""
+    months = require_year(con, year)
     measures = "atp_imports_usd / 1e9, atp_imports_change_usd / 1e9, atp_imports_yoy_pct"
     rows = con.execute(
         f"SELECT partner_code, partner_name, {measures} FROM marts.fct_atp_partner_year "
@@ -310,8 +308,9 @@ def _versus(current: float, change: float | None, yoy: float | None) -> dict:
 
 def partner_t12m(con: duckdb.DuckDBPyConnection, code: str) -> dict:
     """A country's ATP trade over the trailing twelve months, every month that ends a full
-    window ($bn; None where it had no trade in the window): its exports to the U.S. (U.S.
-    imports) and its imports from the U.S. (U.S. exports)."""
+    window (`months`: each window's last month as a date; $bn, None where it had no trade in the
+    window): its exports to the U.S. (U.S. imports) and its imports from the U.S. (U.S.
+    exports)."""
     rows = con.execute(
         "SELECT w.month_start, t.atp_imports_t12m_usd / 1e9, t.atp_exports_t12m_usd / 1e9 "
         "FROM (SELECT DISTINCT month_start FROM marts.fct_atp_partner_t12m) AS w "
@@ -320,6 +319,7 @@ def partner_t12m(con: duckdb.DuckDBPyConnection, code: str) -> dict:
         [code],
     ).fetchall()
     return {
+        "months": [m for m, _, _ in rows],
         "labels": [f"{MONTHS[m.month - 1][:3]} {m.year}" for m, _, _ in rows],
         "imports_bn": [imports for _, imports, _ in rows],
         "exports_bn": [exports for _, _, exports in rows],

@@ -21,14 +21,15 @@ import pytest
 
 from analyst import charts
 from analyst.formats import DEMO_SOURCE, SOURCE
-from analyst.html_report import write_html_report
+from analyst.html_report import write_html_report, write_partner_page
 from analyst.queries import AnalystError
 from ingest.errors import WarehouseError
 
 # The fixture is served by the fake API on 127.0.0.1: every source line says so.
 FIXTURE_SOURCE = "Source: API at 127.0.0.1, not the Census Bureau (advanced technology products)."
 
-CHART_IDS = ["chart-history", "chart-shares", "chart-mix", "chart-balance", "chart-ytd"]
+# The latest full year's page (2025); a year in progress adds the year-to-date chart.
+CHART_IDS = ["chart-history", "chart-shares", "chart-mix", "chart-balance"]
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -49,6 +50,13 @@ def report(published, tmp_path_factory) -> Path:
     path = write_html_report(published.published, out)
     assert _sha256(published.published) == before  # read-only
     return path
+
+
+@pytest.fixture(scope="module")
+def page_2026(published, tmp_path_factory) -> _Dom:
+    """The page of Jan-Sep 2026, the year in progress (static SVG: parsed as written)."""
+    out = tmp_path_factory.mktemp("html-2026")
+    return _Dom.parse(write_html_report(published.published, out, 2026).read_text("utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -151,9 +159,9 @@ def test_chart_text_is_escaped_and_ticks_are_round():
 # -- rendered in Chromium ---------------------------------------------------------------------
 
 
-def test_rendered_page_has_the_table_and_five_charts(rendered):
+def test_rendered_page_has_the_table_and_four_charts(rendered):
     dom, _ = rendered
-    assert [svg["id"] for svg in dom.svgs] == CHART_IDS  # exactly five <svg>, plus one table
+    assert [svg["id"] for svg in dom.svgs] == CHART_IDS  # exactly four <svg>, plus one table
     assert len(dom.tables) == 1
     assert "data through september 2026" in dom.text.lower()
     assert "MEXICO" not in dom.text and "Mexico" in dom.text
@@ -231,7 +239,8 @@ def test_rendered_table(rendered):
 def test_rendered_line_chart_of_the_top_sources(rendered):
     svg = rendered[0].svg("chart-history")
     assert svg["title"] == "U.S. ATP imports from the top 6 sources of 2025, 2024–2025"
-    assert "$ billions" in _lines(svg) and "2026 is left out" in _lines(svg)
+    # It ends with the page's year: nothing about 2026, which is another period.
+    assert "$ billions" in _lines(svg) and "left out" not in _lines(svg)
     marks = [e for e in svg["marks"] if e["class"] == "series-line"]
     lines = {e["data-name"]: _path_points(e["d"]) for e in marks}
     # The grey lines first, the highlighted ones on top: the top 3 and the biggest mover of the
@@ -275,26 +284,23 @@ def test_rendered_line_chart_of_the_top_sources(rendered):
 
 def test_rendered_stacked_area_of_shares(rendered):
     svg = rendered[0].svg("chart-shares")
-    # The three largest sources of the newest year (Jan-Sep 2026) from the data, not a fixed
-    # list: Mexico 99, Taiwan 81, China 72.9 bn.
-    assert (
-        svg["title"]
-        == "Shares of U.S. ATP imports: the 3 largest sources of Jan-Sep 2026 and the rest"
-    )
+    # The three largest sources of the page's year (2025: Mexico 120, China 108, Taiwan 90 bn)
+    # from the data, not a fixed list, up to that year: 2026 in progress is not on this page.
+    assert svg["title"] == "Shares of U.S. ATP imports: the 3 largest sources of 2025 and the rest"
     areas = [e for e in svg["marks"] if e["class"] == "area"]
-    assert [a["data-name"] for a in areas] == ["Mexico", "Taiwan", "China", "Rest of world"]
+    assert [a["data-name"] for a in areas] == ["Mexico", "China", "Taiwan", "Rest of world"]
     # Each keeps the colour it has in the line chart; the rest is neutral.
     assert [a["fill"] for a in areas] == [
         charts.PALETTE[0],
-        charts.PALETTE[2],
         charts.PALETTE[1],
+        charts.PALETTE[2],
         charts.NEUTRAL,
     ]
     for area in areas:
-        assert len(area["points"].split()) == 6  # 3 years along the top, 3 back along the bottom
-    assert "%" in _lines(svg) and "Jan-Sep" in _lines(svg)  # 2026 is marked as year to date
-    assert "Mexico 31.3%" in _lines(svg)  # 99 / 315.9, labelled at the right edge
-    assert svg["legend"] == ["Mexico", "Taiwan", "China", "Rest of world"]
+        assert len(area["points"].split()) == 4  # 2 years along the top, 2 back along the bottom
+    assert "Jan-Sep" not in _lines(svg) and "2026" not in svg["lines"]
+    assert "Mexico 30.6%" in _lines(svg)  # 120 / 392.4, labelled at the right edge
+    assert svg["legend"] == ["Mexico", "China", "Taiwan", "Rest of world"]
 
 
 def test_rendered_grid_of_the_group_mix(rendered):
@@ -381,8 +387,41 @@ def test_no_colour_means_two_things_on_the_page(rendered):
         assert bar["fill"] == (charts.NEGATIVE if left else charts.POSITIVE)
 
 
-def test_rendered_year_to_date_bars(rendered):
-    svg = rendered[0].svg("chart-ytd")
+def test_the_page_names_its_one_period(rendered, report):
+    dom, _ = rendered
+    page = report.read_text(encoding="utf-8")
+    assert "<h1>U.S. trade in advanced technology products, 2025</h1>" in page
+    assert (
+        "This page is about 2025, the latest full year, against 2024: every table and chart (the "
+        "charts over time end with it). Also loaded: January–September 2026 (atp html --year "
+        "2026)." in dom.text
+    )
+    assert "Top 6 sources of U.S. ATP imports, 2025" in dom.text
+    assert "The story of 2025: China" in dom.text
+    # Every chart title names 2025, none names 2026 (only "Data through September 2026").
+    for svg in dom.svgs:
+        assert "2025" in svg["title"] and "2026" not in svg["title"], svg["title"]
+        assert not [line for line in svg["lines"] if "2026" in line and "Data through" not in line]
+
+
+def test_a_year_in_progress_is_its_months_against_the_same_months(page_2026):
+    dom = page_2026
+    assert [svg["id"] for svg in dom.svgs] == [*CHART_IDS, "chart-ytd"]
+    assert "This page is about January–September 2026, the year so far, against " in dom.text
+    assert "Top 6 sources of U.S. ATP imports, January–September 2026" in dom.text
+    # Mexico: 11 x 9 = 99 bn against 10 x 9 = 90, 99 / 315.9 of the U.S.; balance 4.4 x 9 - 99
+    assert dom.tables[0][1] == ["1", "Mexico", "99.0", "+9.0", "+10.0", "31.3", "−59.4"]
+    history = dom.svg("chart-history")
+    assert history["title"] == (
+        "U.S. ATP imports from the top 6 sources of January–September 2026, 2024–2025"
+    )
+    assert "2026 is left out" in _lines(history)
+    shares = dom.svg("chart-shares")
+    assert "Mexico 31.3%" in _lines(shares) and "Jan-Sep" in _lines(shares)
+
+
+def test_rendered_year_to_date_bars(page_2026):
+    svg = page_2026.svg("chart-ytd")
     assert svg["title"] == "Year to date: Jan-Sep 2026 vs Jan-Sep 2025"
     bars = [e for e in svg["marks"] if e["class"] == "bar"]
     assert len(bars) == 12  # 6 partners x (Jan-Sep 2025, Jan-Sep 2026)
@@ -403,12 +442,12 @@ def test_screenshot_is_drawn(rendered):
     colors, counts = np.unique(packed, return_counts=True)
     seen = {f"#{c:06x}": n for c, n in zip(colors.tolist(), counts.tolist(), strict=True)}
     assert len(seen) > 100  # text anti-aliasing alone gives many; a blank page has 1 or 2
-    # The charts' fills are painted: deficits, surpluses, "rest of world", YTD prior year.
+    # The charts' fills are painted: deficits, surpluses, "rest of world", two partners' shares.
     for fill in (
         charts.NEGATIVE,
         charts.POSITIVE,
         charts.NEUTRAL,
-        charts.PERIOD_COLORS[0],
+        charts.PALETTE[0],
         charts.PALETTE[2],
     ):
         assert seen.get(fill, 0) > 500, fill
@@ -451,7 +490,7 @@ class _Dom(HTMLParser):
     <text> lines with their class, marks with a class, legend names), the table cells, all text
     and any src/href attributes."""
 
-    MARKS = {"series-line", "point", "area", "segment", "bar", "zero-line", "cell"}
+    MARKS = {"series-line", "point", "area", "segment", "bar", "zero-line", "cell", "x-tick"}
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -575,3 +614,72 @@ def test_atp_html_writes_the_report(published, tmp_path, capsys):
     written = tmp_path / "site" / "index.html"
     assert capsys.readouterr().out.strip() == f"wrote {written}"
     assert "<svg" in written.read_text()
+
+
+def test_atp_html_year_2024_is_2024s_page(published, tmp_path, capsys):
+    from orchestration.cli import main
+
+    assert main(["html", "--year", "2024", "--out", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.strip() == f"wrote {tmp_path / 'index.html'}"
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    dom = _Dom.parse(page)
+    assert "<h1>U.S. trade in advanced technology products, 2024</h1>" in page
+    assert "Also loaded: 2025 through January–September 2026 (atp html --year YEAR)." in dom.text
+    rows = dom.tables[0]
+    # 2024: China 12 x 12 = 144 bn first, Mexico 96; 2023 is not loaded, so no change.
+    assert rows[1] == ["1", "China", "144.0", "n/a", "n/a", "42.9", "−108.0"]
+    assert rows[2] == ["2", "Mexico", "96.0", "n/a", "n/a", "28.6", "−48.0"]
+    assert rows[-1] == ["", "United States, all partners", "336.0", "n/a", "n/a", "100.0", "−150.0"]
+    assert "The story of" not in page  # no change to tell without 2023
+    assert dom.svg("chart-history")["title"] == (
+        "U.S. ATP imports from the top 5 sources of 2024, 2024"
+    )
+    shares = dom.svg("chart-shares")
+    assert "the 3 largest sources of 2024" in shares["title"] and "China 42.9%" in _lines(shares)
+    assert dom.svg("chart-mix")["column"] == ["China", "Mexico", "Taiwan", "Germany", "Canada"]
+    for svg in dom.svgs:
+        assert "2025" not in svg["title"] and "2026" not in svg["title"], svg["title"]
+
+
+@pytest.mark.parametrize(
+    ("year", "message"),
+    [
+        (
+            "2019",
+            "2019 is not loaded in {path} (years loaded: 2024-2026). Set ATP_START_YEAR and "
+            "run `make run` to load it.",
+        ),
+        ("2031", "2031 has no data yet: {path} runs through 2026 (9 months of it)."),
+    ],
+)
+def test_atp_html_year_not_loaded_is_one_line(published, tmp_path, capsys, year, message):
+    from orchestration.cli import main
+
+    assert main(["html", "--year", year, "--out", str(tmp_path / "site")]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == f"atp html: {message.format(path=published.published)}\n"
+    assert not (tmp_path / "site").exists()
+
+
+def test_partner_page_trailing_twelve_months_are_lines_with_year_ticks(published, tmp_path):
+    page = write_partner_page(published.published, tmp_path, "mexico")
+    svg = _Dom.parse(page.read_text(encoding="utf-8")).svg("chart-t12m")
+    lines = {
+        e["data-name"]: _path_points(e["d"]) for e in svg["marks"] if e["class"] == "series-line"
+    }
+    # Windows ending Dec 2024 .. Sep 2026: 22 months, one unbroken line per flow, no beads.
+    assert {name: len(points) for name, points in lines.items()} == {
+        "Exports to the U.S.": 22,
+        "Imports from the U.S.": 22,
+    }
+    assert [e for e in svg["marks"] if e["class"] == "point"] == []
+    # x ticks on each January, labelled by its year: Jan 2025 is the 2nd window, Jan 2026 the 14th.
+    xs = [x for x, _ in lines["Exports to the U.S."]]
+    ticks = [e for e in svg["marks"] if e["class"] == "x-tick"]
+    assert [float(t["x1"]) for t in ticks] == pytest.approx([xs[1], xs[13]], abs=0.05)
+    assert {"2025", "2026"} <= set(svg["lines"]) and "Sep 2026" not in svg["lines"]
+    # Named at the line ends with the last window's value (Oct 2025 - Sep 2026), no legend.
+    assert svg["legend"] == []
+    assert svg["end-label"] == ["Exports to the U.S. 129.0", "Imports from the U.S. 52.8"]
+    assert svg["chart-units"][0].endswith("at the right end: to Sep 2026")

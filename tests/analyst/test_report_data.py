@@ -109,7 +109,7 @@ def test_top_n_limits_the_table(con):
 def test_history_of_the_top_sources_covers_full_years_only(con):
     history = rd.top_sources_history(con, 2025)
     assert history["years"] == [2024, 2025]
-    assert history["left_out"] == (2026, 9)  # Jan-Sep 2026 would look like a fall
+    assert history["left_out"] is None  # it ends with 2025: Jan-Sep 2026 is not its period
     assert {s["name"]: s["values"] for s in history["series"]} == {
         "Mexico": approx([96.0, 120.0]),
         "China": approx([144.0, 108.0]),
@@ -129,8 +129,25 @@ def test_history_of_the_top_sources_covers_full_years_only(con):
     ]
 
 
+def test_history_ends_with_its_year(con):
+    # 2024: one full year, no mover (nothing before it to move from)
+    history = rd.top_sources_history(con, 2024)
+    assert history["years"] == [2024] and history["mover"] is None
+    assert [s["name"] for s in history["series"]] == [
+        "China",
+        "Mexico",
+        "Taiwan",
+        "Germany",
+        "Canada",
+    ]
+    # Jan-Sep 2026: ranked on it, drawn up to 2025; 2026 left out (9 months would read as a fall)
+    history = rd.top_sources_history(con, 2026)
+    assert history["years"] == [2024, 2025] and history["left_out"] == (2026, 9)
+    assert [s["name"] for s in history["series"]][:3] == ["Mexico", "Taiwan", "China"]
+
+
 def test_import_shares_of_the_largest_sources_and_the_rest(con):
-    shares = rd.import_shares(con)
+    shares = rd.import_shares(con, 2026)
     assert shares["years"] == [2024, 2025, 2026]
     assert shares["months"] == [12, 12, 9]  # 2026 is kept: a share compares the same months
     # The three largest of the newest year (Jan-Sep 2026: Mexico 99, Taiwan 81, China 72.9 bn),
@@ -150,11 +167,24 @@ def test_import_shares_of_the_largest_sources_and_the_rest(con):
     }
     assert [round(s["values"][0], 1) for s in shares["series"]] == [28.6, 17.9, 42.9, 10.7]
     # Two: Mexico and Taiwan, and the rest.
-    assert [s["name"] for s in rd.import_shares(con, top=2)["series"]] == [
+    assert [s["name"] for s in rd.import_shares(con, 2026, top=2)["series"]] == [
         "Mexico",
         "Taiwan",
         "Rest of world",
     ]
+
+
+def test_import_shares_end_with_their_year(con):
+    # 2025's three largest (Mexico 120, China 108, Taiwan 90 bn), up to 2025: no 2026 in it.
+    shares = rd.import_shares(con, 2025)
+    assert (shares["years"], shares["months"]) == ([2024, 2025], [12, 12])
+    assert {s["name"]: s["values"] for s in shares["series"]} == {
+        "Mexico": approx([100 * 96 / 336, 100 * 120 / 392.4]),
+        "China": approx([100 * 144 / 336, 100 * 108 / 392.4]),
+        "Taiwan": approx([100 * 60 / 336, 100 * 90 / 392.4]),
+        "Rest of world": approx([100 * 36 / 336, 100 * 74.4 / 392.4]),
+    }
+    assert [s["name"] for s in shares["series"]] == ["Mexico", "China", "Taiwan", "Rest of world"]
 
 
 def test_the_history_highlights_the_top_three_and_the_biggest_mover(con):
@@ -206,7 +236,7 @@ def test_balances_with_the_top_sources(con):
 
 
 def test_year_to_date_against_the_same_months_of_last_year(con):
-    ytd = rd.year_to_date(con)
+    ytd = rd.year_to_date(con, 2026)
     assert (ytd["year"], ytd["months"]) == (2026, 9)
     assert ytd["label"] == "Jan-Sep 2026 vs Jan-Sep 2025"
     # Ranked on Jan-Sep 2026: 9 x the 2026 monthly value against 9 x the 2025 one.
