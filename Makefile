@@ -71,6 +71,8 @@ daemon: install prepare
 # alerts) and the webserver on 127.0.0.1:3000, with dagster.yaml's production settings; Ctrl-C
 # or SIGTERM stops both. deploy/ has systemd units and a compose file for the same two.
 serve: install prepare
+	@# The instance's storage first: the two processes starting together would both create it.
+	$(BIN)/dagster instance migrate >/dev/null
 	@trap 'kill 0' EXIT; \
 	$(BIN)/dagster-daemon run -w workspace.yaml & \
 	$(BIN)/dagster-webserver -w workspace.yaml -h 127.0.0.1 -p 3000

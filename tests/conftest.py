@@ -46,13 +46,24 @@ def pytest_configure(config):
         prepare_dbt(ROOT / "data" / "warehouse.duckdb")
 
 
-# Started first so that the longest test (about three minutes of schedule ticks) runs beside
-# the rest instead of after it.
-LONGEST_FIRST = ("tests/test_daemon.py",)
+# The slowest modules start first, the daemon's (about two minutes of schedule ticks) before
+# all: the rest then fills both workers to the end instead of leaving one alone with them.
+# (pyproject's --no-loadscope-reorder keeps this order; xdist would put large modules first.)
+LONGEST_FIRST = (
+    "tests/test_daemon.py",
+    "tests/test_rebuild_and_failed_tests.py",
+    "tests/test_killed_runs.py",
+    "tests/test_operations.py",
+    "tests/test_refresh_by_change.py",
+)
 
 
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))
+    def rank(item) -> int:
+        path = item.nodeid.split("::")[0]
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within a module and among the rest is kept
 
 
 @pytest.fixture

@@ -66,6 +66,9 @@ def services(tmp_path, monkeypatch):
         monkeypatch.setenv("ATP_REFRESH_CRON", "* * * * *")
         monkeypatch.setenv("ATP_ALERT_WEBHOOK_URL", f"http://127.0.0.1:{hook.server_port}/T0KEN")
         port = _free_port()
+        # The storage is made once, first: the daemon and the webserver starting together on an
+        # empty DAGSTER_HOME would both create it (alembic: "more than one head").
+        dg.DagsterInstance.from_config(str(home)).dispose()
         log = open(tmp_path / "services.log", "w")  # noqa: SIM115 - closed below
         started = [
             subprocess.Popen(
