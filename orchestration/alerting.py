@@ -85,6 +85,8 @@ def alert_on_stale_data(context: dg.SensorEvaluationContext, settings: AtpSettin
     reason = stale_reason(freshness, datetime.now(UTC), stale_after(atp.refresh_cron))
     for line in alert_stale(atp, reason, freshness.last_published):
         context.log.info(line)
+    if freshness.last_checked is None:
+        return dg.SkipReason("no run has checked the Census API yet: nothing to be stale")
     return dg.SkipReason(reason or "the data is current")
 
 

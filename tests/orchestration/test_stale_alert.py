@@ -57,7 +57,7 @@ def _tick(settings) -> str:
 def test_the_sensor_alerts_once_per_stall_and_closes_it(hooked):  # noqa: F811
     settings, texts = hooked
     now = datetime.now(UTC)
-    assert _tick(settings) == "the data is current"  # no run yet: nothing to be stale
+    assert _tick(settings) == "no run has checked the Census API yet: nothing to be stale"
     record_check(settings.published, now - 4 * DAY, changed=True, newest_month="2026-09")
     record_build_started(settings.published, now - 4 * DAY)
     record_published(settings.published, now - 4 * DAY)
