@@ -3,18 +3,15 @@ HTML report made from it. Both are only written when the raw loads and the dbt b
 included) succeeded in the same run."""
 
 import dagster as dg
-import duckdb
 
 from analyst.html_report import write_html_report
-from ingest.errors import AtpError
 from ingest.freshness import record_published
 from ingest.locking import writer_lock
 from ingest.publish import publish
-from ingest.warehouse import MARTS, connect
+from ingest.warehouse import MARTS
 from orchestration.alerting import write_and_post_digest
 from orchestration.asset_policies import OWNERS, RELEASE_FRESHNESS
 from orchestration.dbt_assets import atp_dbt_models
-from orchestration.mart_metadata import mart_metadata
 from orchestration.raw_assets import DUCKDB_POOL, still_in_progress
 from orchestration.resources import AtpSettings
 
@@ -54,20 +51,6 @@ def published_warehouse(
         )
     record_published(config.published, publication.published_at)
     context.log.info(f"published {len(publication.tables)} mart tables to {publication.path}")
-    # The marts' row counts, newest month and preview, as the analysts' copy has them, as an
-    # observation of each mart. Each mart's materialization carries the same (dbt_assets.py,
-    # read from the working warehouse right after the build), which is what the UI's overview
-    # shows; this copy of them is kept for tests/test_end_to_end.py and
-    # tests/test_rebuild_and_failed_tests.py, which read it, and can go once they read the
-    # materialization. A nicety: a failure here is a warning, never a failed publication.
-    try:
-        with connect(publication.path, read_only=True) as con:
-            observed = mart_metadata(con)
-    except (AtpError, duckdb.Error) as exc:
-        context.log.warning(f"no metadata for the marts in the UI: {exc}")
-        observed = {}
-    for key, metadata in observed.items():
-        context.log_event(dg.AssetObservation(asset_key=key, metadata=metadata))
     return dg.MaterializeResult(
         metadata={
             "path": str(publication.path),

@@ -406,9 +406,9 @@ def test_dbt_unit_tests_pass(built, tmp_path):
 
 
 def _observed(instance, key: list[str]) -> dict:
-    """The metadata of the newest observation of `key` (the publish step observes the marts)."""
-    records = instance.fetch_observations(dg.AssetKey(key), limit=1).records
-    return records[0].asset_observation.metadata
+    """The metadata of the newest materialization of mart `key` (the dbt step reads the marts)."""
+    event = instance.get_latest_materialization_event(dg.AssetKey(key))
+    return event.asset_materialization.metadata
 
 
 def test_the_marts_carry_row_count_newest_month_and_a_top_10_preview(built):
