@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
+from .code_lists import LISTS_PATH, CodeLists
+
 API_ROOT = "/data/timeseries/intltrade"
 KEY_SIGNUP_PATH = "/data/key_signup.html"
 INVALID_KEY_PATH = "/data/invalid_key.html"
@@ -404,6 +406,9 @@ class _Handler(BaseHTTPRequestHandler):
         }
         if rec.path in pages:
             return self._send(rec, _html(200, pages[rec.path]))
+        if rec.path.startswith(LISTS_PATH + "/"):  # the ATP code lists: plain files, no key
+            status, body, content_type = api.code_lists.answer(rec.path[len(LISTS_PATH) + 1 :])
+            return self._send(rec, _Reply(status, body, content_type))
         if rec.path in metadata:  # metadata needs no key
             listing = variables_json(metadata[rec.path], api.hidden_variables)
             body = json.dumps(listing, indent=1).encode()
@@ -506,7 +511,8 @@ class FakeCensusApi:
                      a data request naming one gets HTTP 400 "unknown variable"
     key_error_header -- send X-DataWebAPI-KeyError with the key redirects (False: the Location
                      alone tells them apart)
-    The options are attributes too: set them on a running server.
+    The options are attributes too: set them on a running server. `api.code_lists` serves the
+    ATP code lists under LISTS_PATH (fake_census/code_lists.py): set a list or a fault on it.
     """
 
     def __init__(
@@ -528,6 +534,7 @@ class FakeCensusApi:
         self.reverse_rows = reverse_rows
         self.hidden_variables = frozenset(hidden_variables)
         self.key_error_header = key_error_header
+        self.code_lists = CodeLists()
         self._body_cache: dict | None = {} if cache_bodies else None
         self._bind_port = port
         self.valid_keys = None if valid_keys is None else frozenset(valid_keys)
@@ -590,6 +597,11 @@ class FakeCensusApi:
     @property
     def base_url(self) -> str:
         return f"{self.root_url}{API_ROOT}"
+
+    @property
+    def atp_codes_base_url(self) -> str:
+        """Where this server serves the ATP code lists (CENSUS_ATP_CODES_BASE_URL)."""
+        return f"{self.root_url}{LISTS_PATH}"
 
     # -- recorded requests ------------------------------------------------------------------
 

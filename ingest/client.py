@@ -260,8 +260,25 @@ class CensusClient:
             )
         return variables
 
+    def fetch_file(self, url: str, where: str) -> Answer:
+        """A file outside the API (e.g. an ATP code list on www.census.gov), with this run's
+        retries and budget. No key is sent, so redirects are followed. `body` is None for HTTP
+        404/410 (no such file); any other body is returned unchecked, for its reader to check."""
+        return self._request(url, {}, where, keyed=False, interpret=_interpret_file)
+
     def _get(self, path: str, params: dict[str, str], where: str, *, keyed: bool = True) -> Answer:
-        url = f"{self.base_url}/{path}"
+        return self._request(f"{self.base_url}/{path}", params, where, keyed=keyed)
+
+    def _request(
+        self,
+        url: str,
+        params: dict[str, str],
+        where: str,
+        *,
+        keyed: bool,
+        interpret: Callable[[requests.Response, str], tuple[bytes | None, object]] | None = None,
+    ) -> Answer:
+        interpret = interpret or _interpret
         public_url = f"{url}?{urlencode(params)}" if params else url
         policy = self.policy
         started = self._clock()
@@ -271,7 +288,7 @@ class CensusClient:
             nonlocal attempts
             self.budget.check(where)  # also between retries: another fetch may have stopped it
             attempts += 1
-            return self._attempt(url, params, where, keyed)
+            return self._attempt(url, params, where, keyed, interpret)
 
         def out_of_budget(state: RetryCallState) -> bool:
             elapsed = self._clock() - started
@@ -327,7 +344,7 @@ class CensusClient:
             raise CensusError(f"{where}: not stored: the run was interrupted")
         return Answer(request_url=public_url, attempts=attempts, body=body, data=data)
 
-    def _attempt(self, url: str, params: dict[str, str], where: str, keyed: bool):
+    def _attempt(self, url: str, params: dict[str, str], where: str, keyed: bool, interpret):
         policy = self.policy
         problem: str | None = None
         self.budget.count_request()
@@ -338,7 +355,8 @@ class CensusClient:
                     url,
                     params={**params, "key": self._key} if keyed else params,  # the key goes last
                     timeout=(policy.connect_timeout, policy.read_timeout),
-                    allow_redirects=False,
+                    # Only keyless file fetches follow one: a keyed request would carry the key.
+                    allow_redirects=interpret is _interpret_file,
                 )
         except requests.Timeout:
             problem = f"no answer within {policy.read_timeout:g} s (timeout)"
@@ -348,7 +366,7 @@ class CensusClient:
             problem
         ):  # raised outside the except block so no exception text (with the URL) is chained
             raise _Retry(problem)
-        return _interpret(response, where)
+        return interpret(response, where)
 
     def _backoff(self, state: RetryCallState) -> float:
         """Exponential backoff with jitter (clients that failed together do not retry together),
@@ -386,10 +404,7 @@ def _interpret(response: requests.Response, where: str) -> tuple[bytes | None, o
         raise _KeyRefused(f"HTTP {status}")
     if status == 204:
         return None, None
-    if status == 429:
-        raise _Retry("HTTP 429 (too many requests)", _retry_after(response))
-    if status >= 500:
-        raise _Retry(f"HTTP {status} ({_describe(response)})")
+    _retry_if_transient(response)
     if status != 200:
         raise CensusRequestError(
             f"{where}: the Census API rejected the request with HTTP {status}: "
@@ -407,6 +422,29 @@ def _interpret(response: requests.Response, where: str) -> tuple[bytes | None, o
     except MalformedJson as exc:
         raise _Retry(f"HTTP 200 with {exc}") from None
     return body, data
+
+
+def _interpret_file(response: requests.Response, where: str) -> tuple[bytes | None, object]:
+    """(body, None) of a 200, (None, None) of a 404/410; _Retry for what may pass (429, 5xx),
+    CensusRequestError for the rest. What the body holds is for its reader to check."""
+    status = response.status_code
+    if status in (404, 410):
+        return None, None
+    _retry_if_transient(response)
+    if status != 200:
+        raise CensusRequestError(
+            f"{where}: {response.url} answered HTTP {status}: {_describe(response)}. "
+            "This is not retried."
+        )
+    return response.content, None
+
+
+def _retry_if_transient(response: requests.Response) -> None:
+    status = response.status_code
+    if status == 429:
+        raise _Retry("HTTP 429 (too many requests)", _retry_after(response))
+    if status >= 500:
+        raise _Retry(f"HTTP {status} ({_describe(response)})")
 
 
 def _is_html(response: requests.Response) -> bool:

@@ -92,19 +92,19 @@ def land(landing_dir: Path, fetch: Fetch) -> LandedFile:
     previous = newest_landed(landing_dir, fetch.flow, fetch.year)
     # Reuse the previous file only if its bytes on disk are still what its manifest says: the
     # warehouse loads the landed file, so a damaged one must not stand in for this response.
-    if previous is not None and _same_content(previous, content):
+    if previous is not None and same_content(previous, content):
         path = previous.path
         manifest.update(
             file=path.name, sha256=previous.manifest["sha256"], bytes=previous.manifest["bytes"]
         )
     else:
-        _write_new(path, fetch.body)
+        write_new(path, fetch.body)
     manifest_path = folder / f"{fetch.flow}_{fetch.year}_{stamp}{MANIFEST_SUFFIX}"
-    _write_new(manifest_path, json.dumps(manifest, indent=2).encode())
+    write_new(manifest_path, json.dumps(manifest, indent=2).encode())
     return LandedFile(path=path, manifest=manifest)
 
 
-def _same_content(landed: LandedFile, content: str) -> bool:
+def same_content(landed: LandedFile, content: str) -> bool:
     """Whether a landed file holds this content and is intact on disk."""
     try:
         if landed.content_sha256() != content:
@@ -174,7 +174,7 @@ def partition_dir(landing_dir: Path, flow: str, year: int) -> Path:
     return landing_dir / flow / str(year)
 
 
-def _write_new(path: Path, data: bytes) -> None:
+def write_new(path: Path, data: bytes) -> None:
     try:
         write_atomic(path, data, replace=False)  # a landed file is never overwritten
     except FileExistsError:

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 from ingest.errors import ConfigError
 
 DEFAULT_BASE_URL = "https://api.census.gov/data/timeseries/intltrade"
+# The ATP code lists (impatpYY.txt, expatpYY.txt): plain files on census.gov, no key.
+DEFAULT_ATP_CODES_BASE_URL = "https://www.census.gov/foreign-trade/reference/codes/atp"
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 DEFAULT_LANDING_DIR = "data/landing"
 DEFAULT_PUBLISHED = "data/atp.duckdb"
@@ -67,6 +69,7 @@ class Settings:
     smtp_password: str | None = field(default=None, repr=False)
     smtp_starttls: bool = False
     alert_email_from: str = ""  # empty: atp-warehouse@<hostname>
+    atp_codes_base_url: str = DEFAULT_ATP_CODES_BASE_URL  # CENSUS_ATP_CODES_BASE_URL
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -90,6 +93,9 @@ class Settings:
                 env, "ATP_SQL_TIMEOUT_SECONDS", DEFAULT_SQL_TIMEOUT_SECONDS, 0, 10**6
             ),
             **_alert_settings(env),
+            atp_codes_base_url=(
+                env.get("CENSUS_ATP_CODES_BASE_URL") or DEFAULT_ATP_CODES_BASE_URL
+            ).rstrip("/"),
         )
 
     def require_api_key(self) -> str:
