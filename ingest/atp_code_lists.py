@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -28,15 +27,7 @@ import orjson
 from ingest.census_format import check_flow
 from ingest.client import CensusClient
 from ingest.errors import CensusResponseError
-from ingest.landing import (
-    MANIFEST_SUFFIX,
-    LandedFile,
-    newest_landed,
-    partition_dir,
-    same_content,
-    write_new,
-)
-from ingest.settings import Settings
+from ingest.landing import LandedFile, land_body, newest_landed
 
 LANDING_FOLDER = "atp_codes"  # beside the hitech flows' folders in the landing zone
 ATP_GROUPS = tuple(f"{n:02d}" for n in range(1, 11))
@@ -121,16 +112,10 @@ def content_hash(codes: tuple[AtpCode, ...]) -> str:
     return hashlib.sha256(orjson.dumps(rows)).hexdigest()
 
 
-def fetch_code_list(
-    settings_or_base_url: Settings | str, flow: str, year: int, client: CensusClient
-) -> CodeList | None:
-    """Fetch and parse one list through the run's client (its retries and budget; no key is
-    sent). None: HTTP 404, no such list. AtpCodeListError: the answer is not a list."""
-    base_url = (
-        settings_or_base_url.atp_codes_base_url
-        if isinstance(settings_or_base_url, Settings)
-        else settings_or_base_url
-    )
+def fetch_code_list(base_url: str, flow: str, year: int, client: CensusClient) -> CodeList | None:
+    """Fetch and parse one list (base: the setting `atp_codes_base_url`) through the run's
+    client (its retries and budget; no key is sent). None: HTTP 404, no such list.
+    AtpCodeListError: the answer is not a list."""
     url = list_url(base_url, flow, year)
     answer = client.fetch_file(url, f"ATP code list {flow} {year}")
     if answer.body is None:
@@ -147,38 +132,25 @@ def fetch_code_list(
 
 
 def land_code_list(landing_dir: Path, code_list: CodeList) -> LandedFile:
-    """Land a list's bytes and manifest, as `landing.land` does an API answer (whose own
-    manifest is hitech-specific): this adapter reuses its reading, dedup and writing helpers."""
-    root = landing_dir / LANDING_FOLDER
-    folder = partition_dir(root, code_list.flow, code_list.year)
-    stem = f"{code_list.flow}_{code_list.year}_{code_list.fetched_at:%Y%m%dT%H%M%S%fZ}"
-    path = folder / f"{stem}.txt"
-    sha256 = hashlib.sha256(code_list.body).hexdigest()
-    groups = Counter(code.group for code in code_list.codes)
-    manifest = {
-        "source": "atp_code_list",
-        "flow": code_list.flow,
-        "year": code_list.year,
-        "request": code_list.url,
-        "fetched_at": code_list.fetched_at.isoformat(),
-        "sha256": sha256,  # of the file this manifest names
-        "response_sha256": sha256,  # of this fetch's response
-        "content_sha256": code_list.content_hash,
-        "bytes": len(code_list.body),
-        "rows": len(code_list.codes),
-        "codes_per_group": dict(sorted(groups.items())),
-        "file": path.name,
-    }
-    previous = newest_landed(root, code_list.flow, code_list.year)
-    if previous is not None and same_content(previous, code_list.content_hash):
-        path = previous.path
-        manifest.update(
-            file=path.name, sha256=previous.manifest["sha256"], bytes=previous.manifest["bytes"]
-        )
-    else:
-        write_new(path, code_list.body)
-    write_new(folder / f"{stem}{MANIFEST_SUFFIX}", json.dumps(manifest, indent=2).encode())
-    return LandedFile(path=path, manifest=manifest)
+    """Land a list's bytes and manifest, as `landing.land` does an API answer."""
+    stamp = f"{code_list.fetched_at:%Y%m%dT%H%M%S%fZ}"
+    return land_body(
+        landing_dir / LANDING_FOLDER,
+        code_list.flow,
+        code_list.year,
+        f"{code_list.flow}_{code_list.year}_{stamp}.txt",
+        code_list.body,
+        code_list.content_hash,
+        {
+            "source": "atp_code_list",
+            "flow": code_list.flow,
+            "year": code_list.year,
+            "request": code_list.url,
+            "fetched_at": code_list.fetched_at.isoformat(),
+            "rows": len(code_list.codes),
+            "codes_per_group": dict(sorted(Counter(c.group for c in code_list.codes).items())),
+        },
+    )
 
 
 def landed_code_list(landing_dir: Path, flow: str, year: int) -> tuple[AtpCode, ...] | None:

@@ -65,46 +65,65 @@ class LandedFile:
 def land(landing_dir: Path, fetch: Fetch) -> LandedFile:
     """Write a released fetch's body and manifest into the landing zone."""
     assert fetch.body is not None and fetch.table is not None, "only released fetches are landed"
-    folder = partition_dir(landing_dir, fetch.flow, fetch.year)
     stamp = fetch.fetched_at.strftime("%Y%m%dT%H%M%S%fZ")
-    path = folder / f"{fetch.flow}_{fetch.year}_{stamp}.json"
     months = fetch.table.months
-    content = fetch.table.content_hash
-    response_sha256 = hashlib.sha256(fetch.body).hexdigest()
+    return land_body(
+        landing_dir,
+        fetch.flow,
+        fetch.year,
+        f"{fetch.flow}_{fetch.year}_{stamp}.json",
+        fetch.body,
+        fetch.table.content_hash,
+        {
+            "flow": fetch.flow,
+            "year": fetch.year,
+            "endpoint": fetch.endpoint,
+            "request": fetch.request_url,
+            "params": fetch.params,
+            "fetched_at": fetch.fetched_at.isoformat(),
+            "rows": len(fetch.table.rows),
+            "missing_values": fetch.table.missing_values,
+            "first_month": months[0],
+            "last_month": months[-1],
+            "months": months,
+        },
+    )
+
+
+def land_body(
+    root: Path, flow: str, year: int, name: str, body: bytes, content: str, fields: dict
+) -> LandedFile:
+    """Land `body` as `<root>/<flow>/<year>/<name>` with a manifest beside it (`fields`, the
+    checksums, the file's name); when the newest landing already holds `content` intact, the
+    manifest names that file and no new file is written. Every landed source comes through here."""
+    folder = partition_dir(root, flow, year)
+    path = folder / name
+    response_sha256 = hashlib.sha256(body).hexdigest()
     manifest = {
-        "flow": fetch.flow,
-        "year": fetch.year,
-        "endpoint": fetch.endpoint,
-        "request": fetch.request_url,
-        "params": fetch.params,
-        "fetched_at": fetch.fetched_at.isoformat(),
+        **fields,
         "sha256": response_sha256,  # of the file this manifest names
         "response_sha256": response_sha256,  # of this fetch's response
         "content_sha256": content,
-        "bytes": len(fetch.body),
-        "rows": len(fetch.table.rows),
-        "missing_values": fetch.table.missing_values,
-        "first_month": months[0],
-        "last_month": months[-1],
-        "months": months,
+        "bytes": len(body),
         "file": path.name,
     }
-    previous = newest_landed(landing_dir, fetch.flow, fetch.year)
+    previous = newest_landed(root, flow, year)
     # Reuse the previous file only if its bytes on disk are still what its manifest says: the
     # warehouse loads the landed file, so a damaged one must not stand in for this response.
-    if previous is not None and same_content(previous, content):
+    if previous is not None and _same_content(previous, content):
         path = previous.path
         manifest.update(
             file=path.name, sha256=previous.manifest["sha256"], bytes=previous.manifest["bytes"]
         )
     else:
-        write_new(path, fetch.body)
-    manifest_path = folder / f"{fetch.flow}_{fetch.year}_{stamp}{MANIFEST_SUFFIX}"
-    write_new(manifest_path, json.dumps(manifest, indent=2).encode())
+        _write_new(path, body)
+    _write_new(
+        folder / f"{Path(name).stem}{MANIFEST_SUFFIX}", json.dumps(manifest, indent=2).encode()
+    )
     return LandedFile(path=path, manifest=manifest)
 
 
-def same_content(landed: LandedFile, content: str) -> bool:
+def _same_content(landed: LandedFile, content: str) -> bool:
     """Whether a landed file holds this content and is intact on disk."""
     try:
         if landed.content_sha256() != content:
@@ -174,7 +193,7 @@ def partition_dir(landing_dir: Path, flow: str, year: int) -> Path:
     return landing_dir / flow / str(year)
 
 
-def write_new(path: Path, data: bytes) -> None:
+def _write_new(path: Path, data: bytes) -> None:
     try:
         write_atomic(path, data, replace=False)  # a landed file is never overwritten
     except FileExistsError:

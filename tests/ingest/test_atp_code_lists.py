@@ -131,7 +131,7 @@ def test_the_base_url_is_a_setting_with_census_gov_as_default():
 
 def test_a_list_is_fetched_from_its_host_without_the_key(settings, client, fake_api):
     census, _ = client
-    fetched = fetch_code_list(settings, "exports", 2025, census)
+    fetched = fetch_code_list(settings.atp_codes_base_url, "exports", 2025, census)
     assert fetched.url == f"{fake_api.atp_codes_base_url}/expatp25.txt"
     assert (fetched.flow, fetched.year, fetched.attempts) == ("exports", 2025, 1)
     assert fetched.codes[8] == AtpCode(
@@ -144,8 +144,10 @@ def test_a_list_is_fetched_from_its_host_without_the_key(settings, client, fake_
 def test_a_missing_list_is_none(settings, client, fake_api):
     census, _ = client
     fake_api.code_lists.set_fault("exports", 2024, "404")
-    assert fetch_code_list(settings, "exports", 2024, census) is None
-    assert fetch_code_list(settings, "imports", 2024, census) is not None  # the other carries on
+    assert fetch_code_list(settings.atp_codes_base_url, "exports", 2024, census) is None
+    assert (
+        fetch_code_list(settings.atp_codes_base_url, "imports", 2024, census) is not None
+    )  # the other carries on
     assert not census.budget.stopped
 
 
@@ -167,11 +169,11 @@ def test_a_page_that_is_not_a_list_is_refused_naming_the_url(
 def test_a_server_error_is_retried_by_the_runs_client(settings, client, fake_api):
     census, sleeps = client
     fake_api.code_lists.set_fault("imports", 2026, "503", times=2)
-    fetched = fetch_code_list(settings, "imports", 2026, census)
+    fetched = fetch_code_list(settings.atp_codes_base_url, "imports", 2026, census)
     assert fetched.attempts == 3 and len(sleeps) == 2
     fake_api.code_lists.set_fault("imports", 2025, "503")  # for ever
     with pytest.raises(CensusUnavailableError, match=r"ATP code list imports 2025: .*HTTP 503"):
-        fetch_code_list(settings, "imports", 2025, census)
+        fetch_code_list(settings.atp_codes_base_url, "imports", 2025, census)
 
 
 # -- landing -------------------------------------------------------------------------------------
@@ -184,7 +186,9 @@ def test_an_unchanged_list_lands_once_and_a_changed_one_is_a_new_vintage(
     landing = settings.landing_dir
 
     def fetch_and_land():
-        return land_code_list(landing, fetch_code_list(settings, "imports", 2024, census))
+        return land_code_list(
+            landing, fetch_code_list(settings.atp_codes_base_url, "imports", 2024, census)
+        )
 
     first, again = fetch_and_land(), fetch_and_land()
     folder = landing / "atp_codes" / "imports" / "2024"
@@ -213,7 +217,9 @@ def test_the_key_is_never_sent_to_the_list_host_nor_landed(settings, client, fak
     census, _ = client
     census.fetch_year("imports", 2024)  # the same client sends its key to the API
     for flow in ("imports", "exports"):
-        land_code_list(settings.landing_dir, fetch_code_list(settings, flow, 2024, census))
+        land_code_list(
+            settings.landing_dir, fetch_code_list(settings.atp_codes_base_url, flow, 2024, census)
+        )
     requests = list_requests(fake_api)
     assert len(requests) == 2
     for request in requests:
