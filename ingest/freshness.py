@@ -54,8 +54,11 @@ def stale_reason(freshness: Freshness, now: datetime, allowed: timedelta) -> str
             "and the daemon running? `atp status` and the Dagster UI's Runs say more."
         )
     behind = freshness.unpublished
+    if behind is None:
+        return None
+    # Behind means one of these is set: the change or build the copy has not caught up with.
     since = max(t for t in (freshness.last_changed, freshness.last_build_started) if t)
-    if behind and now - since > allowed:
+    if now - since > allowed:
         return (
             f"the published copy has been behind for {_hours(now - since)}: {behind}. "
             "`atp refresh` builds and publishes it; the failed run's alert says why it stopped."

@@ -33,6 +33,7 @@ def test_the_allowance_is_two_refresh_intervals_and_an_hour():
 def test_stale_reasons():
     allowed = timedelta(hours=49)
     assert stale_reason(Freshness(), NOW, allowed) is None  # nothing checked yet
+    assert stale_reason(Freshness(last_checked=NOW), NOW, allowed) is None  # nothing behind
     fresh = Freshness(last_checked=NOW - 2 * DAY, last_changed=NOW - 9 * DAY,
                       last_published=NOW - 9 * DAY)  # fmt: skip
     assert stale_reason(fresh, NOW, allowed) is None  # 48 hours: one missed night
