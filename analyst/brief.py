@@ -21,7 +21,6 @@ import duckdb
 from analyst.formats import (
     Table,
     bn,
-    display_name,
     fixed,
     json_value,
     money_words,
@@ -41,6 +40,7 @@ from analyst.queries import (
     require_year,
 )
 from analyst.report_data import MONTHS
+from ingest.partner_names import display_name
 from ingest.warehouse import MARTS
 
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")

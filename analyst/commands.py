@@ -21,7 +21,6 @@ from analyst.formats import (
     Table,
     Unit,
     csv_pieces,
-    display_name,
     is_census,
     json_pieces,
     money,
@@ -56,6 +55,7 @@ from analyst.queries import (
 )
 from analyst.report_data import TopPartners, latest_full_year, top_partners
 from ingest.files import write_atomic
+from ingest.partner_names import display_name
 from ingest.settings import Settings
 from ingest.warehouse import MARTS
 

@@ -33,7 +33,6 @@ import duckdb
 from analyst.brief import period
 from analyst.formats import (
     Table,
-    display_name,
     is_census,
     json_value,
     money,
@@ -50,6 +49,7 @@ from analyst.report_data import MONTHS, month_span
 from ingest.errors import AtpError
 from ingest.files import write_atomic
 from ingest.freshness import read_freshness
+from ingest.partner_names import display_name
 from ingest.settings import Settings
 from ingest.warehouse import MARTS, mart_tables
 

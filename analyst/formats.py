@@ -20,9 +20,6 @@ from decimal import Decimal, localcontext
 from typing import Any
 from urllib.parse import urlsplit
 
-# Re-exported: the analyst tools format names with the marts' own rule.
-from ingest.partner_names import display_name  # noqa: F401
-
 MISSING = "n/a"
 
 # Every table and chart says where its numbers come from: `source_line(publication)` picks the

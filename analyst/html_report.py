@@ -30,7 +30,6 @@ from analyst.brief import (
 from analyst.formats import (
     Table,
     Unit,
-    display_name,
     fixed,
     is_census,
     money_unit,
@@ -46,6 +45,7 @@ from analyst.queries import (
     require_year,
 )
 from ingest.files import write_atomic
+from ingest.partner_names import display_name
 from ingest.warehouse import mart_tables
 
 PAGE_TITLE = "U.S. trade in advanced technology products"

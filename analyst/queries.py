@@ -17,9 +17,10 @@ from typing import Any
 
 import duckdb
 
-from analyst.formats import display_name, one_line, plural, source_line
+from analyst.formats import one_line, plural, source_line
 from ingest.errors import AtpError
 from ingest.files import atomic_path
+from ingest.partner_names import display_name
 from ingest.warehouse import MARTS, connect, damage, mart_tables, sql_string, table_exists
 
 REQUIRED_MARTS = ("fct_atp_partner_year", "fct_us_atp_year")

@@ -12,8 +12,8 @@ from typing import Any
 
 import duckdb
 
-from analyst.formats import display_name
 from analyst.queries import check_flow, publication, records, require_year
+from ingest.partner_names import display_name
 
 B = 1e9
 US_TOTAL_CODE = "TOTAL"

@@ -21,7 +21,6 @@ from analyst.formats import (
     SOURCE,
     Table,
     bn,
-    display_name,
     fixed,
     money,
     money_unit,
@@ -31,6 +30,7 @@ from analyst.formats import (
     source_line,
     sql_display,
 )
+from ingest.partner_names import display_name
 from orchestration.cli import main
 from tests.conftest import ROOT
 
