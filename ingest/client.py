@@ -264,7 +264,9 @@ class CensusClient:
         """A file outside the API (e.g. an ATP code list on www.census.gov), with this run's
         retries and budget. No key is sent, so redirects are followed. `body` is None for HTTP
         404/410 (no such file); any other body is returned unchecked, for its reader to check."""
-        return self._request(url, {}, where, keyed=False, interpret=_interpret_file)
+        return self._request(
+            url, {}, where, keyed=False, interpret=_interpret_file, follow_redirects=True
+        )
 
     def _get(self, path: str, params: dict[str, str], where: str, *, keyed: bool = True) -> Answer:
         return self._request(f"{self.base_url}/{path}", params, where, keyed=keyed)
@@ -277,6 +279,7 @@ class CensusClient:
         *,
         keyed: bool,
         interpret: Callable[[requests.Response, str], tuple[bytes | None, object]] | None = None,
+        follow_redirects: bool = False,
     ) -> Answer:
         interpret = interpret or _interpret
         public_url = f"{url}?{urlencode(params)}" if params else url
@@ -288,7 +291,7 @@ class CensusClient:
             nonlocal attempts
             self.budget.check(where)  # also between retries: another fetch may have stopped it
             attempts += 1
-            return self._attempt(url, params, where, keyed, interpret)
+            return self._attempt(url, params, where, keyed, interpret, follow_redirects)
 
         def out_of_budget(state: RetryCallState) -> bool:
             elapsed = self._clock() - started
@@ -344,7 +347,15 @@ class CensusClient:
             raise CensusError(f"{where}: not stored: the run was interrupted")
         return Answer(request_url=public_url, attempts=attempts, body=body, data=data)
 
-    def _attempt(self, url: str, params: dict[str, str], where: str, keyed: bool, interpret):
+    def _attempt(
+        self,
+        url: str,
+        params: dict[str, str],
+        where: str,
+        keyed: bool,
+        interpret,
+        follow_redirects: bool,
+    ):
         policy = self.policy
         problem: str | None = None
         self.budget.count_request()
@@ -355,8 +366,8 @@ class CensusClient:
                     url,
                     params={**params, "key": self._key} if keyed else params,  # the key goes last
                     timeout=(policy.connect_timeout, policy.read_timeout),
-                    # Only keyless file fetches follow one: a keyed request would carry the key.
-                    allow_redirects=interpret is _interpret_file,
+                    # A keyed request never follows one: it would carry the key elsewhere.
+                    allow_redirects=follow_redirects and not keyed,
                 )
         except requests.Timeout:
             problem = f"no answer within {policy.read_timeout:g} s (timeout)"
