@@ -72,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
             action="store_true",
             help="also print dbt's own progress lines (or set ATP_VERBOSE=1)",
         )
+        command.add_argument(
+            "--no-queue",
+            dest="queue",
+            action="store_false",
+            help="run in this process even when a Dagster daemon serves DAGSTER_HOME (by "
+            "default the run joins the daemon's run queue, with the daemon's settings)",
+        )
         if command.prog.split()[-1] != "rebuild":  # a rebuild takes what was landed anyway
             command.add_argument(
                 "--accept-fewer-months",
@@ -138,6 +145,7 @@ def _pipeline(args: argparse.Namespace, settings: Settings) -> int:
             accept_fewer_months=args.accept_fewer_months,
             command="refresh",
             verbose=verbose,
+            queue=args.queue,
         )
     source = "api" if args.command == "run" else "landing"
     return run_pipeline(
@@ -146,6 +154,7 @@ def _pipeline(args: argparse.Namespace, settings: Settings) -> int:
         accept_fewer_months=getattr(args, "accept_fewer_months", False),
         command=args.command,
         verbose=verbose,
+        queue=args.queue,
     )
 
 

@@ -8,6 +8,7 @@ get an observation saying so, and nothing downstream runs.
 """
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Literal
 
 import dagster as dg
@@ -53,6 +54,9 @@ class RawLoadConfig(dg.Config):
     accept_fewer_months: bool = False
     """Take an answer that lacks months already held (a release that slipped, a partial
     answer); otherwise such a year is kept as stored, with a warning naming the months."""
+    warehouse: str | None = None
+    """The warehouse file the run was started for (`atp` sets it when it queues a run): the run
+    refuses to start if its own settings write another."""
 
 
 def raw_asset_key(flow: str) -> dg.AssetKey:
@@ -110,6 +114,7 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
         warehouse: DuckDBResource,
     ):
         config_settings = settings.settings
+        _check_warehouse(config.warehouse, config_settings.warehouse)
         check_paths(config_settings, source=config.source)  # before the first request
         years = [int(key) for key in context.partition_keys]
         checked_at = datetime.now(UTC)
@@ -176,6 +181,14 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
             yield dg.MaterializeResult(asset_key=history_asset_key(flow))
 
     return raw_census
+
+
+def _check_warehouse(asked: str | None, own: Path) -> None:
+    if asked is not None and Path(asked).resolve() != own.resolve():
+        raise ConfigError(
+            f"this run was queued for the warehouse {asked}, but the Dagster daemon's settings "
+            f"write {own}: run `atp` with --no-queue to load {asked} in its own process"
+        )
 
 
 def _split(context, outcomes) -> tuple[dict, dict]:

@@ -82,7 +82,8 @@ def services(tmp_path, monkeypatch):
         try:
             _wait_for(lambda: _answers(port), 120, "the webserver")
             with dg.DagsterInstance.from_config(str(home)) as instance:
-                yield instance, DagsterGraphQLClient("127.0.0.1", port_number=port), api, settings
+                client = DagsterGraphQLClient("127.0.0.1", port_number=port)
+                yield instance, client, port, api, settings
         finally:
             for proc in started:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -96,7 +97,7 @@ def services(tmp_path, monkeypatch):
 
 
 def test_the_daemon_path_end_to_end(services, tmp_path):
-    instance, client, api, settings = services
+    instance, client, port, api, settings = services
 
     # 1. A tick of the schedule refreshes, builds, publishes and posts the digest.
     tick = _wait_for(lambda: _runs(instance, "schedule"), 150, "a scheduled run")[0]
@@ -128,7 +129,8 @@ def test_the_daemon_path_end_to_end(services, tmp_path):
     assert len(alert) == 1 and "a launch from the UI" in alert[0]
     assert "T0KEN" not in "".join(Receiver.texts)
 
-    # 3. A UI launch and `atp run` 0.5 s later: both complete; neither is reaped.
+    # 3. A UI launch and `atp run` 0.5 s later: `atp run` joins the daemon's queue behind the
+    # launch (one queue), shows on the UI's timeline, and both complete; neither is reaped.
     api.reset()
     launched = client.submit_job_execution("atp_pipeline_job", tags=RANGE)
     time.sleep(0.5)
@@ -136,8 +138,33 @@ def test_the_daemon_path_end_to_end(services, tmp_path):
         [str(BIN / "atp"), "run"], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
     assert cli.returncode == 0, cli.stdout + cli.stderr
-    assert "Cleaned up" not in cli.stdout and cli.stdout.splitlines()[-1] == "Done."
-    assert _finished(instance, launched).status == dg.DagsterRunStatus.SUCCESS
+    assert "Queued as run" in cli.stdout and "Cleaned up" not in cli.stdout
+    assert "imports 2026:" in cli.stdout  # the run's progress, followed from its event log
+    assert cli.stdout.splitlines()[-1] == "Done."
+    first = _finished(instance, launched)
+    assert first.status == dg.DagsterRunStatus.SUCCESS
+    queued = _runs(instance, "run")[0]
+    assert queued.status == dg.DagsterRunStatus.SUCCESS
+    assert instance.get_run_record_by_id(queued.run_id).start_time >= _end(instance, first)
+    assert _timeline_origin(port, queued.run_id) == "orchestration.definitions"
+
+    # ... and refuses, before any request, a warehouse other than the daemon's own.
+    asked = tmp_path / "elsewhere.duckdb"
+    requests_before = len(api.data_requests)
+    other = subprocess.run(
+        [str(BIN / "atp"), "run"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "ATP_WAREHOUSE": str(asked)},
+    )
+    assert other.returncode == 1, other.stdout + other.stderr
+    assert f"queued for the warehouse {asked}" in other.stdout
+    assert "--no-queue" in other.stdout
+    assert len(api.data_requests) == requests_before and not asked.exists()
+    refused = _runs(instance, "run")[0].run_id
+    _wait_for(lambda: [t for t in Receiver.texts if refused[:8] in t], 60, "its alert")
 
     # 4. The next tick finds nothing new: a success that builds and posts nothing.
     posts = len(Receiver.texts)
@@ -158,7 +185,7 @@ def test_the_daemon_path_end_to_end(services, tmp_path):
     assert len(Receiver.texts) == posts
     # No run was reaped along the way: the only failure is the killed one.
     failures = [r.run_id for r in instance.get_runs() if r.status == dg.DagsterRunStatus.FAILURE]
-    assert failures == [killed]
+    assert set(failures) == {killed, refused}
 
 
 def _dagster(*args: str) -> None:
@@ -170,6 +197,25 @@ def _dagster(*args: str) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _end(instance, run: dg.DagsterRun) -> float:
+    return instance.get_run_record_by_id(run.run_id).end_time
+
+
+def _timeline_origin(port: int, run_id: str) -> str | None:
+    """The code location the UI's timeline files the run under (it shows runs that have one)."""
+    query = (
+        "query($id: ID!) { runOrError(runId: $id) { ... on Run { repositoryOrigin "
+        "{ repositoryLocationName } } } }"
+    )
+    answer = requests.post(
+        f"http://127.0.0.1:{port}/graphql",
+        json={"query": query, "variables": {"id": run_id}},
+        timeout=30,
+    )
+    run = answer.json()["data"]["runOrError"]
+    return (run["repositoryOrigin"] or {}).get("repositoryLocationName")
 
 
 def _in_progress(instance) -> list[dg.DagsterRun]:
