@@ -52,5 +52,7 @@ def test_a_queued_run_refuses_a_warehouse_other_than_its_own(tmp_path):
     own = tmp_path / "atp.duckdb"
     _check_warehouse(None, own)  # a launch from the UI asks for none
     _check_warehouse(str(tmp_path / "." / "atp.duckdb"), own)  # the same file, spelled otherwise
-    with pytest.raises(ConfigError, match=r"queued for the warehouse /elsewhere.duckdb.*--no-queue"):
+    with pytest.raises(
+        ConfigError, match=r"queued for the warehouse /elsewhere.duckdb.*--no-queue"
+    ):
         _check_warehouse("/elsewhere.duckdb", own)
