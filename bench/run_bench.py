@@ -40,7 +40,7 @@ from pathlib import Path
 
 from fake_census import FakeCensusApi, synthetic_dataset
 from fake_census.server import parse_time
-from ingest.census_format import requested_variables
+from ingest.datasets import HITECH
 from ingest.settings import census_today
 from orchestration.schedules import refresh_years
 
@@ -663,7 +663,7 @@ def _main(args, launcher: Launcher, log) -> int:
                     requests.get(
                         f"{api.base_url}/{flow}/hitech",
                         params={
-                            "get": ",".join(requested_variables(flow)),
+                            "get": ",".join(HITECH.requested_variables(flow)),
                             "time": f"from {year}-01 to {year}-12",
                             "key": DUMMY_KEY,
                         },

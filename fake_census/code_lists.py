@@ -78,6 +78,11 @@ class CodeLists:
         with self._lock:
             self._faults[(flow, year)] = [fault, times]
 
+    def codes_for(self, flow: str, year: int) -> tuple:
+        """The (group, code, description) entries served as this flow-year's list."""
+        with self._lock:
+            return self._lists.get((flow, year), self.codes)
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()

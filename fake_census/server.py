@@ -1,11 +1,12 @@
-"""Offline fake of the Census International Trade API `hitech` endpoints.
+"""Offline fake of the Census International Trade API `hitech` and `hs` endpoints.
 
 A real HTTP server on 127.0.0.1 that answers `GET .../data/timeseries/intltrade/{imports|exports}/hitech`
 in the format of /work/shared/reference/census-intltrade-api.md (sections 2, 4-6, 8), serving any
 dataset object with `rows(flow, year) -> list[dict] | None` (see fixtures.py), and able to inject
 scripted faults so the real client's retry/validation code can be exercised. It also serves each
 endpoint's metadata, `.../hitech/variables.json`, which needs no key (as on the real API since
-2026-05-27).
+2026-05-27). The `hs` endpoints (fake_census/products.py) serve the same trade by 10-digit
+commodity, for the codes on the ATP lists the fake serves (fake_census/code_lists.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
+from . import products
 from .code_lists import LISTS_PATH, CodeLists
 
 API_ROOT = "/data/timeseries/intltrade"
@@ -57,6 +59,7 @@ VARIABLE_INFO = {
     "DF": ("Domestic or Foreign Indicator", "string"),
 }
 TOTAL_MARKERS = ("-", "")  # current and older spelling of "total" in CTY_CODE / HITECH
+SOURCES = ("hitech", "hs")  # the datasets served: ATP groups, and 10-digit product detail
 
 ERROR_500_TEXT = (
     "There was an error while running your query.  We've logged the error and "
@@ -256,19 +259,22 @@ def _year_records(dataset, flow: str, year: int, columns) -> list[tuple[int, dic
     return out
 
 
-def known_variables(flow: str, hidden=frozenset()) -> tuple[str, ...]:
+def known_variables(flow: str, hidden=frozenset(), source: str = "hitech") -> tuple[str, ...]:
     """The variables the endpoint has (as listed in its variables.json), less `hidden`."""
-    return tuple(v for v in FLOW_VARS[flow] if v not in hidden)
+    listed = products.variables(flow) if source == "hs" else FLOW_VARS[flow]
+    return tuple(v for v in listed if v not in hidden)
 
 
-def variables_json(flow: str, hidden=frozenset()) -> dict:
+def variables_json(flow: str, hidden=frozenset(), source: str = "hitech") -> dict:
     """The endpoint's variables.json, shaped like the live API's: {"variables": {name: {...}}}."""
     out = {}
-    for name in known_variables(flow, hidden):
-        label, predicate_type = VARIABLE_INFO[name]
+    info = {**VARIABLE_INFO, **products.variable_info(flow)}
+    concept = "Harmonized System" if source == "hs" else "Advanced Technology Products"
+    for name in known_variables(flow, hidden, source):
+        label, predicate_type = info[name]
         out[name] = {
             "label": label,
-            "concept": "International Trade: Advanced Technology Products",
+            "concept": f"International Trade: {concept}",
             "predicateType": predicate_type,
             "group": "N/A",
             "limit": 0,
@@ -286,11 +292,17 @@ def variables_json(flow: str, hidden=frozenset()) -> dict:
 
 
 def build_table(
-    dataset, flow: str, query: list[tuple[str, str]], hidden=frozenset()
+    dataset,
+    flow: str,
+    query: list[tuple[str, str]],
+    hidden=frozenset(),
+    source: str = "hitech",
+    code_lists: CodeLists | None = None,
 ) -> tuple[list[list[str]], int]:
-    """Evaluate a data query -> (table with header row first, number of `get` columns).
-    `hidden` variables are unknown to the endpoint (a 400, as for any unknown variable)."""
-    known = known_variables(flow, hidden)
+    """Evaluate a data query on the `source` endpoint ("hitech" or "hs", whose rows come from
+    `code_lists`) -> (table with header row first, number of `get` columns). `hidden`
+    variables are unknown to the endpoint (a 400, as for any unknown variable)."""
+    known = known_variables(flow, hidden, source)
     get = next((v for n, v in query if n == "get"), "")
     if not get.strip():
         raise BadRequest("error: missing 'get' argument")
@@ -311,7 +323,12 @@ def build_table(
     years = sorted({y for start, end in ranges for y in range(start[0], end[0] + 1)})
     filters = [(v, w) for v, w in predicates.items() if v != "time"]
     for year in years:
-        for month, rec in _year_records(dataset, flow, year, header):
+        if source == "hs":
+            codes = (code_lists or CodeLists()).codes_for(flow, year)
+            records = products.year_records(dataset, codes, flow, year)
+        else:
+            records = _year_records(dataset, flow, year, header)
+        for month, rec in records:
             if not any(start <= (year, month) <= end for start, end in ranges):
                 continue
             if all(_matches(rec[v], w) for v, w in filters):
@@ -391,14 +408,17 @@ class _Handler(BaseHTTPRequestHandler):
         path = unquote(url.path)
         rec = RecordedRequest("GET", path, parse_qsl(url.query, keep_blank_values=True))
         api._record(rec)
+        api._in_flight(+1)
         try:
             self._dispatch(api, rec)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (e.g. its read timeout fired)
+        finally:
+            api._in_flight(-1)
 
     def _dispatch(self, api: FakeCensusApi, rec: RecordedRequest):
-        flows = {f"{API_ROOT}/{f}/hitech": f for f in FLOW_VARS}
-        metadata = {f"{API_ROOT}/{f}/hitech/variables.json": f for f in FLOW_VARS}
+        flows = {f"{API_ROOT}/{f}/{src}": (f, src) for f in FLOW_VARS for src in SOURCES}
+        metadata = {f"{API_ROOT}/{f}/{src}/variables.json": (f, src) for f, src in flows.values()}
         pages = {
             KEY_SIGNUP_PATH: MISSING_KEY_HTML,  # where key redirects lead
             INVALID_KEY_PATH: INVALID_KEY_HTML,
@@ -410,14 +430,16 @@ class _Handler(BaseHTTPRequestHandler):
             status, body, content_type = api.code_lists.answer(rec.path[len(LISTS_PATH) + 1 :])
             return self._send(rec, _Reply(status, body, content_type))
         if rec.path in metadata:  # metadata needs no key
-            listing = variables_json(metadata[rec.path], api.hidden_variables)
+            listing = variables_json(
+                *metadata[rec.path][:1], api.hidden_variables, source=metadata[rec.path][1]
+            )
             body = json.dumps(listing, indent=1).encode()
             return self._send(rec, _Reply(200, body, "application/json;charset=utf-8"))
         if rec.path.rstrip("/") not in flows:
             return self._send(rec, _html(404, NOT_FOUND_HTML))
-        flow = flows[rec.path.rstrip("/")]
+        flow, source = flows[rec.path.rstrip("/")]
 
-        fault = rec.fault = api._take_fault(flow, rec.query)
+        fault = rec.fault = api._take_fault(flow, rec.query, source)
         if fault == "timeout":
             if api._stopping.wait(api.timeout_sleep):
                 self.close_connection = True  # server shutting down: give up quietly
@@ -440,12 +462,18 @@ class _Handler(BaseHTTPRequestHandler):
             api.reverse_rows,
             api.hidden_variables,
         )
-        if fault is None and api._body_cache is not None and cache_key in api._body_cache:
+        caching = api._body_cache is not None and source == "hitech"  # (the benchmark's)
+        if fault is None and caching and cache_key in api._body_cache:
             return self._send(rec, api._body_cache[cache_key])
         try:
-            table, n_get = build_table(api.dataset, flow, rec.query, api.hidden_variables)
+            table, n_get = build_table(
+                api.dataset, flow, rec.query, api.hidden_variables, source, api.code_lists
+            )
         except BadRequest as e:
             return self._send(rec, _text(400, str(e)))
+        if source == "hs" and api.max_answer_rows and len(table) - 1 > api.max_answer_rows:
+            # What public clients meet on the live API: a large answer never comes.
+            return self._send(rec, api._fault_reply("504"))
         if len(table) == 1 and fault != "header_only":
             return self._send(rec, _Reply(204))  # valid query, no data (e.g. unreleased year)
         if api.reverse_rows:  # the same rows in another order
@@ -460,7 +488,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "drop":
             return self._send(rec, _Reply(200, body, json_type), cut_at=len(body) // 2)
         reply = _Reply(200, body, json_type)
-        if fault is None and api._body_cache is not None:
+        if fault is None and caching:
             api._body_cache[cache_key] = reply
         return self._send(rec, reply)
 
@@ -511,6 +539,8 @@ class FakeCensusApi:
                      a data request naming one gets HTTP 400 "unknown variable"
     key_error_header -- send X-DataWebAPI-KeyError with the key redirects (False: the Location
                      alone tells them apart)
+    max_answer_rows -- an hs answer of more rows gets HTTP 504, as large answers time out on
+                     the live API (None: no limit)
     The options are attributes too: set them on a running server. `api.code_lists` serves the
     ATP code lists under LISTS_PATH (fake_census/code_lists.py): set a list or a fault on it.
     """
@@ -528,12 +558,14 @@ class FakeCensusApi:
         reverse_rows: bool = False,
         hidden_variables=(),
         key_error_header: bool = True,
+        max_answer_rows: int | None = None,
     ):
         self.dataset = dataset
         self.blank_values = blank_values
         self.reverse_rows = reverse_rows
         self.hidden_variables = frozenset(hidden_variables)
         self.key_error_header = key_error_header
+        self.max_answer_rows = max_answer_rows
         self.code_lists = CodeLists()
         self._body_cache: dict | None = {} if cache_bodies else None
         self._bind_port = port
@@ -542,6 +574,8 @@ class FakeCensusApi:
         self.timeout_sleep = timeout_sleep
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
+        self._answering = 0
+        self.max_concurrent_requests = 0  # the most requests it was answering at once
         self._faults: collections.deque[str] = collections.deque()
         self._targeted: list[list] = []  # [flow, year, fault, remaining]
         self._conns: set[socket.socket] = set()
@@ -621,12 +655,18 @@ class FakeCensusApi:
         """Only the requests to the two hitech endpoints."""
         return [r for r in self.requests if r.path.rstrip("/").endswith("/hitech")]
 
+    @property
+    def product_requests(self) -> list[RecordedRequest]:
+        """Only the requests to the two hs endpoints (product detail)."""
+        return [r for r in self.requests if r.path.rstrip("/").endswith("/hs")]
+
     def reset(self):
         """Forget recorded requests and pending faults."""
         with self._lock:
             self._requests.clear()
             self._faults.clear()
             self._targeted.clear()
+            self.max_concurrent_requests = 0
 
     # -- faults -----------------------------------------------------------------------------
 
@@ -636,12 +676,15 @@ class FakeCensusApi:
         with self._lock:
             self._faults.extend(faults)
 
-    def set_fault_for(self, flow: str | None, year: int, fault: str, times: int = 1):
-        """Answer the next `times` requests for `flow` (None = both) covering `year` with `fault`.
-        Scripted (FIFO) faults take precedence."""
+    def set_fault_for(
+        self, flow: str | None, year: int, fault: str, times: int = 1, source: str = "hitech"
+    ):
+        """Answer the next `times` requests to the `source` endpoint ("hitech" or "hs") for
+        `flow` (None = both) covering `year` with `fault`. Scripted (FIFO) faults, which only
+        hitech requests take, come first."""
         self._check([fault])
         with self._lock:
-            self._targeted.append([flow, year, fault, times])
+            self._targeted.append([flow, year, fault, times, source])
 
     @property
     def pending_faults(self) -> int:
@@ -654,16 +697,16 @@ class FakeCensusApi:
         if unknown:
             raise ValueError(f"unknown fault(s) {unknown}; known: {sorted(FAULTS)}")
 
-    def _take_fault(self, flow: str, query) -> str | None:
+    def _take_fault(self, flow: str, query, source: str = "hitech") -> str | None:
         with self._lock:
-            if self._faults:
+            if self._faults and source == "hitech":
                 return self._faults.popleft()
             if not self._targeted:
                 return None
         years = _request_years(query)
         with self._lock:
             for entry in self._targeted:
-                if entry[0] in (None, flow) and entry[1] in years:
+                if entry[0] in (None, flow) and entry[1] in years and entry[4] == source:
                     entry[3] -= 1
                     if entry[3] <= 0:
                         self._targeted.remove(entry)
@@ -726,6 +769,11 @@ class FakeCensusApi:
         )
 
     # -- internals --------------------------------------------------------------------------
+
+    def _in_flight(self, change: int) -> None:
+        with self._lock:
+            self._answering += change
+            self.max_concurrent_requests = max(self.max_concurrent_requests, self._answering)
 
     def _record(self, rec: RecordedRequest):
         with self._lock:

@@ -17,15 +17,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from ingest.census_format import (
-    FLOWS,
-    CensusTable,
-    missing_columns,
-    normalize_total,
-    table_from_json,
-    wanted_columns,
-)
+from ingest.census_format import CensusTable, missing_columns, normalize_total, table_from_json
 from ingest.client import CensusClient, RetryPolicy
+from ingest.datasets import FLOWS, HITECH
 from ingest.errors import CensusError
 from ingest.releases import newest_month_due
 from ingest.settings import KEY_HELP
@@ -80,13 +74,13 @@ def check_api(
 
 
 def _check_variables(client: CensusClient, flow: str) -> CheckRow:
-    endpoint = f"{flow}/hitech"
+    endpoint = HITECH.endpoint(flow)
     check = f"{endpoint} variables"
     try:
         listed = client.fetch_variables(flow)
     except CensusError as exc:
         return CheckRow(check, False, str(exc))
-    wanted = wanted_columns(flow)
+    wanted = HITECH.columns(flow)
     gone = [name for name in wanted if name not in listed]
     if gone:
         return CheckRow(
@@ -94,7 +88,7 @@ def _check_variables(client: CensusClient, flow: str) -> CheckRow:
             False,
             f"{endpoint} no longer lists {', '.join(gone)}, which the pipeline requests: its "
             "requests would fail with HTTP 400. Check the endpoint's variables.json and update "
-            "ingest/census_format.py.",
+            "ingest/datasets.py.",
         )
     return CheckRow(check, True, f"{endpoint} lists {', '.join(wanted)}")
 
@@ -134,7 +128,7 @@ def _check_month(
             )
         )
         return rows
-    rows.append(CheckRow(f"{where} header", True, f"has {', '.join(wanted_columns(flow))}"))
+    rows.append(CheckRow(f"{where} header", True, f"has {', '.join(HITECH.columns(flow))}"))
     try:
         table = table_from_json(data, flow, int(month[:4]))
     except CensusError as exc:

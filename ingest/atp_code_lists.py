@@ -24,8 +24,8 @@ from pathlib import Path
 
 import orjson
 
-from ingest.census_format import check_flow
 from ingest.client import CensusClient
+from ingest.datasets import check_flow
 from ingest.errors import CensusResponseError
 from ingest.landing import LandedFile, land_body, newest_landed
 

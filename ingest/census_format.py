@@ -1,4 +1,4 @@
-"""Parse and validate a Census `hitech` response body into rows.
+"""Parse and validate a Census API answer (any dataset of `ingest.datasets`) into rows.
 
 Used on fresh responses and on landed files alike, so a rebuild from the landing zone applies
 exactly the checks a fetch does.
@@ -15,12 +15,9 @@ from functools import cached_property
 
 import orjson
 
+from ingest.datasets import HITECH, CensusDataset
 from ingest.errors import CensusResponseError
 
-FLOWS = ("imports", "exports")
-# Monthly values only: the *_YR fields are year-to-date running totals and must never be summed.
-VALUE_COLUMN = {"imports": "GEN_VAL_MO", "exports": "ALL_VAL_MO"}
-KEY_COLUMNS = ("CTY_CODE", "CTY_NAME", "HITECH", "HITECH_DESC")
 # The API marks "all countries" / "all commodities" with "-" (older output: the empty string).
 TOTAL_MARKERS = ("-", "")
 
@@ -31,11 +28,12 @@ class MalformedJson(ValueError):
 
 @dataclass(frozen=True)
 class CensusTable:
-    """The rows of one (flow, year) response, in raw-table column order."""
+    """The rows of one (flow, year) answer of a dataset, in raw-table column order."""
 
+    dataset: CensusDataset
     flow: str
     year: int
-    columns: tuple[str, ...]  # CTY_CODE, CTY_NAME, HITECH, HITECH_DESC, <value column>, time
+    columns: tuple[str, ...]  # CTY_CODE, CTY_NAME, <item>, <item description>, <value>, time
     # A missing value (an empty or null value cell) is None; every other cell is a string.
     rows: list[tuple[str | None, ...]]
     # Where each column sits in the response's header (0-based), for loading the body itself.
@@ -52,25 +50,15 @@ class CensusTable:
 
 
 def content_hash(columns: tuple[str, ...], rows: list[tuple[str | None, ...]]) -> str:
-    """sha256 of one JSON array: the column names, then the rows ordered by CTY_CODE, HITECH and
-    time (which identify a row: the parse refuses duplicates). Cells are strings or null."""
+    """sha256 of one JSON array: the column names, then the rows ordered by CTY_CODE, item code
+    and time (which identify a row: the parse refuses duplicates). Cells are strings or null."""
     ordered = sorted(rows, key=_ROW_KEY)
     # orjson writes the bytes json.dumps(..., ensure_ascii=False, separators=(",", ":")) does
     # (the hashes stored by earlier versions stay valid; a test compares the two), 10x faster.
     return hashlib.sha256(orjson.dumps([list(columns), *ordered])).hexdigest()
 
 
-_ROW_KEY = operator.itemgetter(0, 2, 5)  # CTY_CODE, HITECH, time in raw-table column order
-
-
-def requested_variables(flow: str) -> list[str]:
-    check_flow(flow)
-    return [*KEY_COLUMNS, VALUE_COLUMN[flow]]
-
-
-def check_flow(flow: str) -> None:
-    if flow not in FLOWS:
-        raise ValueError(f"flow must be one of {FLOWS}, not {flow!r}")
+_ROW_KEY = operator.itemgetter(0, 2, 5)  # CTY_CODE, item code, time in raw-table column order
 
 
 def decode_json(body: bytes) -> object:
@@ -84,28 +72,25 @@ def decode_json(body: bytes) -> object:
         raise MalformedJson(f"the body is not valid JSON ({exc.__class__.__name__})") from None
 
 
-def parse_table(body: bytes, flow: str, year: int) -> CensusTable:
+def parse_table(body: bytes, flow: str, year: int, dataset: CensusDataset = HITECH) -> CensusTable:
     """Validate a 200 body and return its rows; raise CensusResponseError naming the problem."""
-    return table_from_json(decode_json(body), flow, year)
+    return table_from_json(decode_json(body), flow, year, dataset)
 
 
-def wanted_columns(flow: str) -> list[str]:
-    """The columns a response must carry: the requested variables, then `time`."""
-    return [*requested_variables(flow), "time"]
+def missing_columns(header: list, flow: str, dataset: CensusDataset = HITECH) -> list[str]:
+    """The columns (`CensusDataset.columns`) a response's header row lacks."""
+    return [name for name in dataset.columns(flow) if name not in header]
 
 
-def missing_columns(header: list, flow: str) -> list[str]:
-    """The wanted columns a response's header row lacks."""
-    return [name for name in wanted_columns(flow) if name not in header]
-
-
-def table_from_json(data: object, flow: str, year: int) -> CensusTable:
+def table_from_json(
+    data: object, flow: str, year: int, dataset: CensusDataset = HITECH
+) -> CensusTable:
     where = f"{flow} {year}"
     if not isinstance(data, list) or not data or not all(isinstance(r, list) for r in data):
         raise CensusResponseError(f"{where}: the response is not a JSON array of rows.")
     header, body_rows = data[0], data[1:]
-    wanted = wanted_columns(flow)
-    missing = missing_columns(header, flow)
+    wanted = dataset.columns(flow)
+    missing = missing_columns(header, flow, dataset)
     if missing:
         raise CensusResponseError(
             f"{where}: the response lacks the column(s) {', '.join(missing)} "
@@ -119,9 +104,10 @@ def table_from_json(data: object, flow: str, year: int) -> CensusTable:
     # Predicate columns are appended and a name can repeat: take each name's first occurrence.
     positions = tuple(header.index(name) for name in wanted)
     months = {f"{year}-{m:02d}" for m in range(1, 13)}
-    args = (flow, year, header, body_rows, positions, months)
+    args = (wanted, flow, year, header, body_rows, positions, months)
     rows, present, missing_values = _well_formed_rows(*args) or _checked_row_by_row(*args)
     return CensusTable(
+        dataset=dataset,
         flow=flow,
         year=year,
         columns=tuple(wanted),
@@ -137,9 +123,10 @@ def table_from_json(data: object, flow: str, year: int) -> CensusTable:
 _Checked = tuple[list[tuple[str | None, ...]], set[str], int]
 
 
-def _checked_row_by_row(flow, year, header, body_rows, positions, months) -> _Checked:
+def _checked_row_by_row(columns, flow, year, header, body_rows, positions, months) -> _Checked:
     """table_from_json's checks one row at a time: the rule, and the error naming the row."""
     where = f"{flow} {year}"
+    item_column, value_column = columns[2], columns[4]
     pick = operator.itemgetter(*positions)
     width = len(header)
     rows: list[tuple[str | None, ...]] = []
@@ -151,19 +138,19 @@ def _checked_row_by_row(flow, year, header, body_rows, positions, months) -> _Ch
                 f"{where}: row {number} has {len(raw)} fields, the header has {width}."
             )
         row = pick(raw)
-        code, name, hitech, description, value, month = row
+        code, name, item, description, value, month = row
         if value is None or value == "":  # no value for this cell: kept as missing (None)
             value = None
             missing_values += 1
         if value is None or None in row:  # a null code or name reads as ""; the value stays None
-            code, name, hitech, description, month = (
-                "" if cell is None else cell for cell in (code, name, hitech, description, month)
+            code, name, item, description, month = (
+                "" if cell is None else cell for cell in (code, name, item, description, month)
             )
-            row = (code, name, hitech, description, value, month)
+            row = (code, name, item, description, value, month)
         if not (
             type(code) is str
             and type(name) is str
-            and type(hitech) is str
+            and type(item) is str
             and type(description) is str
         ):
             raise CensusResponseError(
@@ -171,42 +158,43 @@ def _checked_row_by_row(flow, year, header, body_rows, positions, months) -> _Ch
             )
         if value is not None and not (type(value) is str and value.isdigit() and value.isascii()):
             raise CensusResponseError(
-                f"{where}: row {number} ({code or '-'} / {hitech or '-'} / {month}) has "
-                f"{VALUE_COLUMN[flow]}={value!r}, which is not a non-negative whole number of dollars "
+                f"{where}: row {number} ({code or '-'} / {item or '-'} / {month}) has "
+                f"{value_column}={value!r}, which is not a non-negative whole number of dollars "
                 "(an empty or null cell is read as a missing value). Nothing was written."
             )
         if month not in months:
             raise CensusResponseError(
                 f"{where}: row {number} has time={month!r}, outside the requested year {year}."
             )
-        key = (normalize_total(code), normalize_total(hitech), month)
+        key = (normalize_total(code), normalize_total(item), month)
         if key in seen:
             raise CensusResponseError(
-                f"{where}: duplicate row for CTY_CODE={code!r}, HITECH={hitech!r}, time={month}."
+                f"{where}: duplicate row for CTY_CODE={code!r}, {item_column}={item!r}, "
+                f"time={month}."
             )
         seen.add(key)
         rows.append(row)
     return rows, {month for _, _, month in seen}, missing_values
 
 
-def _well_formed_rows(flow, year, header, body_rows, positions, months) -> _Checked | None:
+def _well_formed_rows(columns, flow, year, header, body_rows, positions, months) -> _Checked | None:
     """What _checked_row_by_row returns, when every row passes it with no missing value (the API's
     everyday answer), checked a column at a time: half the loop's time on 36,000 rows. None on
     anything else: the loop then reports the exact row, or reads the missing values."""
     if set(map(len, body_rows)) != {len(header)}:
         return None
     rows = list(map(operator.itemgetter(*positions), body_rows))
-    codes, names, hitechs, descriptions, values, row_months = zip(*rows, strict=True)
-    cells = (codes, names, hitechs, descriptions, values, row_months)
+    codes, names, items, descriptions, values, row_months = zip(*rows, strict=True)
+    cells = (codes, names, items, descriptions, values, row_months)
     if any(set(map(type, column)) != {str} for column in cells):
         return None
     digits = "".join(values)
     if not (all(values) and digits.isdigit() and digits.isascii()):
         return None
     present = set(row_months)
-    if not present <= months or not _plain_codes(codes) or not _plain_codes(hitechs):
+    if not present <= months or not _plain_codes(codes) or not _plain_codes(items):
         return None
-    if len(set(zip(codes, hitechs, row_months, strict=True))) != len(rows):
+    if len(set(zip(codes, items, row_months, strict=True))) != len(rows):
         return None
     return rows, present, 0
 

@@ -1,6 +1,6 @@
-"""HTTP client for the Census International Trade API `hitech` endpoints.
+"""HTTP client for the Census International Trade API (the datasets of `ingest.datasets`).
 
-One request per flow and calendar year. Transient failures (connection errors, timeouts, 429, 5xx,
+A hitech partition is one request per flow and calendar year. Transient failures (connection errors, timeouts, 429, 5xx,
 an HTML page that is not about the key) are retried by tenacity with jittered exponential backoff,
 within a bounded number of attempts and total time per request; key and request errors are not.
 A run shares one RetryBudget: once a request has used up its retries, or the API refused the key,
@@ -26,15 +26,10 @@ from urllib.parse import urlencode, urlsplit
 import requests
 from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception_type
 
-from ingest.census_format import (
-    CensusTable,
-    MalformedJson,
-    check_flow,
-    decode_json,
-    requested_variables,
-    table_from_json,
-)
+from ingest.census_format import CensusTable, MalformedJson, decode_json, table_from_json
+from ingest.datasets import HITECH, CensusDataset
 from ingest.errors import (
+    AnswerTooLarge,
     CensusAuthError,
     CensusError,
     CensusRequestError,
@@ -102,9 +97,13 @@ class RetryBudget:
     Each request retries transient failures within its RetryPolicy. Once one request has used up
     its retries (the API is down or keeps failing), or the API refused the key, the run stops
     asking: every later request raises the same kind of error at once, without being sent.
-    Thread-safe: the partitions loader fetches the next year on a worker thread."""
+    Thread-safe: the partitions loader fetches the next year on a worker thread, and product
+    detail asks several batches at once; `max_in_flight` caps the requests in flight at a time
+    across the run (ATP_MAX_CONCURRENT_REQUESTS), out of politeness to the API."""
 
-    def __init__(self):
+    def __init__(self, max_in_flight: int = 4):
+        self.max_in_flight = max_in_flight
+        self.in_flight = threading.BoundedSemaphore(max_in_flight)
         self._lock = threading.Lock()
         self._stop: tuple[type[CensusError], str] | None = None
         self._requests = 0
@@ -158,6 +157,7 @@ class RetryBudget:
 class Fetch:
     """The outcome of one (flow, year) request."""
 
+    dataset: CensusDataset
     flow: str
     year: int
     endpoint: str  # e.g. "imports/hitech"
@@ -184,10 +184,13 @@ class Answer:
 
 
 class _Retry(Exception):
-    def __init__(self, reason: str, retry_after: float | None = None):
+    def __init__(self, reason: str, retry_after: float | None = None, too_large: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        # What a large answer fails with (a timeout, a gateway's 502/504): a splittable
+        # request is asked in parts instead.
+        self.too_large = too_large
 
 
 class _KeyRefused(Exception):
@@ -218,16 +221,17 @@ class CensusClient:
         self._clock = clock
         register_secret(api_key)
 
-    def fetch_year(self, flow: str, year: int) -> Fetch:
-        check_flow(flow)
-        endpoint = f"{flow}/hitech"
+    def fetch_year(self, flow: str, year: int, dataset: CensusDataset = HITECH) -> Fetch:
+        endpoint = dataset.endpoint(flow)
         params = {
-            "get": ",".join(requested_variables(flow)),
+            "get": ",".join(dataset.requested_variables(flow)),
+            **dataset.pinned,
             "time": f"from {year}-01 to {year}-12",
         }
         answer = self._get(endpoint, params, f"{flow} {year}")
-        table = None if answer.body is None else table_from_json(answer.data, flow, year)
+        table = None if answer.body is None else table_from_json(answer.data, flow, year, dataset)
         return Fetch(
+            dataset=dataset,
             flow=flow,
             year=year,
             endpoint=endpoint,
@@ -239,18 +243,16 @@ class CensusClient:
             table=table,
         )
 
-    def fetch_month(self, flow: str, month: str) -> Answer:
+    def fetch_month(self, flow: str, month: str, dataset: CensusDataset = HITECH) -> Answer:
         """The pipeline's request for one month ('YYYY-MM'), decoded but not checked: for
         `atp check-api`, which reports each check separately."""
-        check_flow(flow)
-        params = {"get": ",".join(requested_variables(flow)), "time": month}
-        return self._get(f"{flow}/hitech", params, f"{flow} {month}")
+        params = {"get": ",".join(dataset.requested_variables(flow)), **dataset.pinned}
+        return self._get(dataset.endpoint(flow), {**params, "time": month}, f"{flow} {month}")
 
-    def fetch_variables(self, flow: str) -> dict:
+    def fetch_variables(self, flow: str, dataset: CensusDataset = HITECH) -> dict:
         """The endpoint's `variables.json` (metadata needs no key, so none is sent): the
         variables the endpoint lists, by name."""
-        check_flow(flow)
-        path = f"{flow}/hitech/variables.json"
+        path = f"{dataset.endpoint(flow)}/variables.json"
         answer = self._get(path, {}, path, keyed=False)
         variables = answer.data.get("variables") if isinstance(answer.data, dict) else None
         if not isinstance(variables, dict):
@@ -268,18 +270,35 @@ class CensusClient:
             url, {}, where, keyed=False, interpret=_interpret_file, follow_redirects=True
         )
 
+    def fetch_part(
+        self,
+        dataset: CensusDataset,
+        flow: str,
+        params: list[tuple[str, str]],
+        where: str,
+        *,
+        splittable: bool = True,
+    ) -> Answer:
+        """One request of a dataset's query plan (`params` may repeat a name, which the API
+        ORs), decoded but not checked. When `splittable`, a timeout or an HTTP 502/504 raises
+        AnswerTooLarge at once, not retried: the caller splits the request (`ingest.products`);
+        otherwise it is retried as any request is."""
+        url = f"{self.base_url}/{dataset.endpoint(flow)}"
+        return self._request(url, params, where, keyed=True, splittable=splittable)
+
     def _get(self, path: str, params: dict[str, str], where: str, *, keyed: bool = True) -> Answer:
         return self._request(f"{self.base_url}/{path}", params, where, keyed=keyed)
 
     def _request(
         self,
         url: str,
-        params: dict[str, str],
+        params: dict[str, str] | list[tuple[str, str]],
         where: str,
         *,
         keyed: bool,
         interpret: Callable[[requests.Response, str], tuple[bytes | None, object]] | None = None,
         follow_redirects: bool = False,
+        splittable: bool = False,
     ) -> Answer:
         interpret = interpret or _interpret
         public_url = f"{url}?{urlencode(params)}" if params else url
@@ -291,7 +310,12 @@ class CensusClient:
             nonlocal attempts
             self.budget.check(where)  # also between retries: another fetch may have stopped it
             attempts += 1
-            return self._attempt(url, params, where, keyed, interpret, follow_redirects)
+            try:
+                return self._attempt(url, params, where, keyed, interpret, follow_redirects)
+            except _Retry as exc:
+                if splittable and exc.too_large:
+                    raise AnswerTooLarge(f"{where}: {exc.reason}") from None
+                raise
 
         def out_of_budget(state: RetryCallState) -> bool:
             elapsed = self._clock() - started
@@ -350,7 +374,7 @@ class CensusClient:
     def _attempt(
         self,
         url: str,
-        params: dict[str, str],
+        params: dict[str, str] | list[tuple[str, str]],
         where: str,
         keyed: bool,
         interpret,
@@ -358,13 +382,14 @@ class CensusClient:
     ):
         policy = self.policy
         problem: str | None = None
-        self.budget.count_request()
+        pairs = list(params.items()) if isinstance(params, dict) else list(params)
         try:
             # A fresh session per attempt: a stale keep-alive socket is one of the failures we retry.
-            with requests.Session() as session:
+            with self.budget.in_flight, requests.Session() as session:
+                self.budget.count_request()
                 response = session.get(
                     url,
-                    params={**params, "key": self._key} if keyed else params,  # the key goes last
+                    params=[*pairs, ("key", self._key)] if keyed else pairs,  # the key goes last
                     timeout=(policy.connect_timeout, policy.read_timeout),
                     # A keyed request never follows one: it would carry the key elsewhere.
                     allow_redirects=follow_redirects and not keyed,
@@ -376,7 +401,7 @@ class CensusClient:
         if (
             problem
         ):  # raised outside the except block so no exception text (with the URL) is chained
-            raise _Retry(problem)
+            raise _Retry(problem, too_large="timeout" in problem)
         return interpret(response, where)
 
     def _backoff(self, state: RetryCallState) -> float:
@@ -455,7 +480,7 @@ def _retry_if_transient(response: requests.Response) -> None:
     if status == 429:
         raise _Retry("HTTP 429 (too many requests)", _retry_after(response))
     if status >= 500:
-        raise _Retry(f"HTTP {status} ({_describe(response)})")
+        raise _Retry(f"HTTP {status} ({_describe(response)})", too_large=status in (502, 504))
 
 
 def _is_html(response: requests.Response) -> bool:

@@ -28,6 +28,11 @@ class CensusUnavailableError(CensusError):
     a request's retries; the run's later requests then fail at once with it."""
 
 
+class AnswerTooLarge(CensusError):
+    """A request asked as splittable timed out or got 502/504: the caller asks for less (fewer
+    codes, fewer months) instead of sending the same request again."""
+
+
 class CensusResponseError(CensusError):
     """A 200 answer that is not the table we asked for; nothing is written."""
 

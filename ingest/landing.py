@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ingest.census_format import CensusTable, check_flow, parse_table
+from ingest.census_format import CensusTable, parse_table
 from ingest.client import Fetch
+from ingest.datasets import DATASETS, HITECH, check_flow
 from ingest.errors import CensusResponseError, LandingError
 from ingest.files import write_atomic
 
@@ -40,7 +41,9 @@ class LandedFile:
     def read_table(self) -> CensusTable:
         """Read the file back, check it against its manifest's checksum, and parse it."""
         body = self.read_checked()
-        return parse_table(body, self.manifest["flow"], int(self.manifest["year"]))
+        # Manifests from before datasets were declared are all hitech's.
+        dataset = DATASETS[self.manifest.get("dataset", HITECH.name)]
+        return parse_table(body, self.manifest["flow"], int(self.manifest["year"]), dataset)
 
     def content_sha256(self) -> str:
         """The content hash of the landed table: from the manifest, or (a manifest older than
@@ -67,14 +70,16 @@ def land(landing_dir: Path, fetch: Fetch) -> LandedFile:
     assert fetch.body is not None and fetch.table is not None, "only released fetches are landed"
     stamp = fetch.fetched_at.strftime("%Y%m%dT%H%M%S%fZ")
     months = fetch.table.months
+    dataset = fetch.table.dataset
     return land_body(
-        landing_dir,
+        dataset.landing_root(landing_dir),
         fetch.flow,
         fetch.year,
         f"{fetch.flow}_{fetch.year}_{stamp}.json",
         fetch.body,
         fetch.table.content_hash,
         {
+            "dataset": dataset.name,
             "flow": fetch.flow,
             "year": fetch.year,
             "endpoint": fetch.endpoint,

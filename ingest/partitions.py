@@ -1,4 +1,5 @@
-"""One (flow, year) partition end to end: fetch -> land -> load, or reload from the landing zone.
+"""One (dataset, flow, year) partition end to end: fetch -> land -> load, or reload from the
+landing zone.
 
 Dagster assets and the command line both call these, so the behaviour lives in one place.
 """
@@ -18,6 +19,7 @@ from duckdb import DuckDBPyConnection as Connection
 
 from ingest.census_format import CensusTable
 from ingest.client import CensusClient, Fetch, RetryBudget
+from ingest.datasets import HITECH, CensusDataset
 from ingest.diskspace import ensure_free_space
 from ingest.errors import AtpError
 from ingest.landing import LandedFile, land, landed_files
@@ -93,6 +95,7 @@ def load_years(
     client: CensusClient | None = None,
     budget: RetryBudget | None = None,
     accept_fewer_months: bool = False,
+    dataset: CensusDataset = HITECH,
 ) -> Iterator[tuple[int, PartitionResult | AtpError]]:
     """Load partitions in order from `source` ("api" or "landing"); yield each year's result, or
     the error that stopped that year (the caller decides whether to go on), and log a summary.
@@ -120,12 +123,12 @@ def load_years(
     with writer(settings.warehouse) as con:
         if source == "landing":
             for year in years:
-                yield year, _logged(lambda year=year: _reload(settings, con, flow, year))
+                yield year, _logged(lambda year=year: _reload(settings, con, flow, year, dataset))
             return
         worker = _Worker(f"fetch-{flow}")
 
         def fetch_and_land(year: int) -> Future[tuple[Fetch, LandedFile | None]]:
-            return worker.submit(_fetch_and_land, settings, client, flow, year)
+            return worker.submit(_fetch_and_land, settings, client, flow, year, dataset)
 
         upcoming = fetch_and_land(years[0]) if years else None
         interrupted = False
@@ -195,27 +198,33 @@ def _logged(load: Callable[[], PartitionResult]) -> PartitionResult | AtpError:
 
 
 def fetch_and_load(
-    settings: Settings, flow: str, year: int, client: CensusClient | None = None
+    settings: Settings,
+    flow: str,
+    year: int,
+    client: CensusClient | None = None,
+    dataset: CensusDataset = HITECH,
 ) -> PartitionResult:
     """Fetch a partition from the API, land the response, then replace the raw partition."""
     client = client or CensusClient(settings.base_url, settings.require_api_key())
-    fetched = _fetch_and_land(settings, client, flow, year)
+    fetched = _fetch_and_land(settings, client, flow, year, dataset)
     with writer(settings.warehouse) as con:
         return _store(settings, con, *fetched)
 
 
-def reload_from_landing(settings: Settings, flow: str, year: int) -> PartitionResult:
+def reload_from_landing(
+    settings: Settings, flow: str, year: int, dataset: CensusDataset = HITECH
+) -> PartitionResult:
     """Reload a partition from its newest landed file, without the network; older landed
     vintages missing from the history table are added to it."""
     with writer(settings.warehouse) as con:
-        return _reload(settings, con, flow, year)
+        return _reload(settings, con, flow, year, dataset)
 
 
 def _fetch_and_land(
-    settings: Settings, client: CensusClient, flow: str, year: int
+    settings: Settings, client: CensusClient, flow: str, year: int, dataset: CensusDataset
 ) -> tuple[Fetch, LandedFile | None]:
     """Fetch a year (parsed and validated on arrival) and land a released answer."""
-    fetch = client.fetch_year(flow, year)
+    fetch = client.fetch_year(flow, year, dataset)
     if not fetch.released:
         return fetch, None
     what = f"store {fetch.flow} {fetch.year}"
@@ -233,6 +242,7 @@ def _store(
     *,
     accept_fewer_months: bool = False,
 ) -> PartitionResult:
+    dataset = fetch.dataset
     if landed is None:
         # 204: the year is not published yet. What we already hold stays as it is.
         return PartitionResult(
@@ -243,9 +253,9 @@ def _store(
             [],
             fetched_at=fetch.fetched_at,
             requests=fetch.attempts,
-            stored_rows=stored_row_count(con, fetch.flow, fetch.year),
+            stored_rows=stored_row_count(con, fetch.flow, fetch.year, dataset),
         )
-    held = stored_months(con, fetch.flow, fetch.year)
+    held = stored_months(con, fetch.flow, fetch.year, dataset)
     dropped = sorted(set(held) - set(fetch.table.months))
     if dropped and not accept_fewer_months:
         # Months already held are never dropped by a refresh: the answer stays landed (a
@@ -254,7 +264,7 @@ def _store(
             fetch.flow,
             fetch.year,
             "loaded",
-            stored_row_count(con, fetch.flow, fetch.year),
+            stored_row_count(con, fetch.flow, fetch.year, dataset),
             held,
             fetched_at=fetch.fetched_at,
             landing_file=_relative(settings, landed),
@@ -267,12 +277,14 @@ def _store(
     return _load(settings, con, landed, requests=fetch.attempts, table=fetch.table)
 
 
-def _reload(settings: Settings, con: Connection, flow: str, year: int) -> PartitionResult:
+def _reload(
+    settings: Settings, con: Connection, flow: str, year: int, dataset: CensusDataset
+) -> PartitionResult:
     # Strict: a manifest whose file is gone fails the partition (LandingError naming both)
     # rather than rebuilding the year from an older vintage, or from none.
-    files = landed_files(settings.landing_dir, flow, year, strict=True)
+    files = landed_files(dataset.landing_root(settings.landing_dir), flow, year, strict=True)
     landed = files[-1] if files else None
-    known = stored_vintages(con, flow, year)
+    known = stored_vintages(con, flow, year, dataset)
     # A re-fetch identical to an earlier one reuses its file under a newer manifest: a vintage
     # enters the history with the time of its first manifest, as when it was fetched.
     first_seen: dict[Path, LandedFile] = {}
@@ -290,9 +302,8 @@ def _reload(settings: Settings, con: Connection, flow: str, year: int) -> Partit
                 current=False,
             )
     if landed is None:
-        return PartitionResult(
-            flow, year, "not_landed", 0, [], stored_rows=stored_row_count(con, flow, year)
-        )
+        stored = stored_row_count(con, flow, year, dataset)
+        return PartitionResult(flow, year, "not_landed", 0, [], stored_rows=stored)
     return _load(settings, con, landed, requests=0)
 
 

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import duckdb
 
-from ingest.census_format import FLOWS
+from ingest.datasets import FLOWS
 from ingest.warehouse import raw_table, table_exists
 
 

@@ -1,4 +1,4 @@
-"""Write raw Census rows into the DuckDB warehouse, one (flow, year) partition at a time.
+"""Write raw Census rows into the DuckDB warehouse, one (dataset, flow, year) partition at a time.
 
 A partition load is a single transaction (add the vintage to the history table, point the year at
 it), so a failure at any point leaves the previous rows, and loading the same rows twice gives the
@@ -18,7 +18,8 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.census_format import VALUE_COLUMN, CensusTable, check_flow
+from ingest.census_format import CensusTable
+from ingest.datasets import DATASETS, FLOWS, HITECH, VALUE_COLUMN, CensusDataset
 from ingest.errors import WarehouseBusyError, WarehouseError
 
 RAW_SCHEMA = "raw"
@@ -28,9 +29,8 @@ MARTS = "marts"  # dbt's marts schema, in the working warehouse and in the publi
 DUCKDB_CONFIG = {"memory_limit": "128MB"}
 
 
-def raw_table(flow: str) -> str:
-    check_flow(flow)
-    return f"{RAW_SCHEMA}.census_hitech_{flow}"
+def raw_table(flow: str, dataset: CensusDataset = HITECH) -> str:
+    return dataset.raw_table(flow)
 
 
 class DamagedWarehouseError(WarehouseError):
@@ -110,58 +110,65 @@ def _lock_holder(message: str) -> str:
     return "the file is locked"
 
 
-def history_table(flow: str) -> str:
-    return f"{raw_table(flow)}_history"
+def history_table(flow: str, dataset: CensusDataset = HITECH) -> str:
+    return f"{raw_table(flow, dataset)}_history"
 
 
-def current_table(flow: str) -> str:
+def current_table(flow: str, dataset: CensusDataset = HITECH) -> str:
     """Which vintage (landed file) of each year the raw table shows."""
-    return f"{raw_table(flow)}_current"
+    return f"{raw_table(flow, dataset)}_current"
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
-    for flow, value_column in VALUE_COLUMN.items():
-        # Fields exactly as delivered (strings; a missing value is NULL); dbt staging types them.
-        # The history table holds every distinct vintage ever fetched.
-        con.execute(
-            f"""
-            CREATE TABLE IF NOT EXISTS {history_table(flow)} (
-                "CTY_CODE" VARCHAR,
-                "CTY_NAME" VARCHAR,
-                "HITECH" VARCHAR,
-                "HITECH_DESC" VARCHAR,
-                "{value_column}" VARCHAR,
-                "time" VARCHAR,
-                "year" INTEGER NOT NULL,
-                "_fetched_at" TIMESTAMP NOT NULL,  -- UTC
-                "_landing_file" VARCHAR NOT NULL,  -- relative to ATP_LANDING_DIR
-                "_content_sha256" VARCHAR  -- NULL for vintages stored before it was recorded
-            )
-            """
-        )
-        if "_content_sha256" not in _columns(con, history_table(flow)):
-            con.execute(f'ALTER TABLE {history_table(flow)} ADD COLUMN "_content_sha256" VARCHAR')
-        con.execute(
-            f"CREATE TABLE IF NOT EXISTS {current_table(flow)} "
-            '("year" INTEGER NOT NULL, "_landing_file" VARCHAR NOT NULL)'
-        )
-        if _table_type(con, raw_table(flow)) == "BASE TABLE":
-            _raw_table_to_view(con, flow)
-        # The raw table is the newest vintage of each year: a view of the history, so that a
-        # load writes each row once (writing it twice cost more than the rest of the load).
-        con.execute(
-            f"CREATE VIEW IF NOT EXISTS {raw_table(flow)} AS "
-            f"SELECT h.* EXCLUDE (_content_sha256) FROM {history_table(flow)} AS h "
-            f"SEMI JOIN {current_table(flow)} AS c USING (year, _landing_file)"
-        )
+    for dataset in DATASETS.values():
+        for flow in FLOWS:
+            _ensure_raw_tables(con, dataset, flow)
 
 
-def _raw_table_to_view(con: duckdb.DuckDBPyConnection, flow: str) -> None:
+def _ensure_raw_tables(con: duckdb.DuckDBPyConnection, dataset: CensusDataset, flow: str) -> None:
+    history, current, raw = (
+        history_table(flow, dataset),
+        current_table(flow, dataset),
+        raw_table(flow, dataset),
+    )
+    # Fields exactly as delivered (strings; a missing value is NULL); dbt staging types them.
+    # The history table holds every distinct vintage ever fetched.
+    census_columns = "".join(f'"{name}" VARCHAR, ' for name in dataset.columns(flow))
+    con.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {history} (
+            {census_columns}
+            "year" INTEGER NOT NULL,
+            "_fetched_at" TIMESTAMP NOT NULL,  -- UTC
+            "_landing_file" VARCHAR NOT NULL,  -- relative to ATP_LANDING_DIR
+            "_content_sha256" VARCHAR  -- NULL for vintages stored before it was recorded
+        )
+        """
+    )
+    if "_content_sha256" not in _columns(con, history):
+        con.execute(f'ALTER TABLE {history} ADD COLUMN "_content_sha256" VARCHAR')
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {current} "
+        '("year" INTEGER NOT NULL, "_landing_file" VARCHAR NOT NULL)'
+    )
+    if _table_type(con, raw) == "BASE TABLE":
+        _raw_table_to_view(con, raw, history, current)
+    # The raw table is the newest vintage of each year: a view of the history, so that a
+    # load writes each row once (writing it twice cost more than the rest of the load).
+    con.execute(
+        f"CREATE VIEW IF NOT EXISTS {raw} AS "
+        f"SELECT h.* EXCLUDE (_content_sha256) FROM {history} AS h "
+        f"SEMI JOIN {current} AS c USING (year, _landing_file)"
+    )
+
+
+def _raw_table_to_view(
+    con: duckdb.DuckDBPyConnection, raw: str, history: str, current: str
+) -> None:
     """A warehouse from before the raw view: its raw table's rows become the years' current
     vintages (added to the history if it lacks them), in one transaction. Their `_fetched_at`
     becomes the vintage's first fetch, where older versions stamped a later reload's time."""
-    raw, history, current = raw_table(flow), history_table(flow), current_table(flow)
     with _transaction(con):
         con.execute(
             f"INSERT INTO {history} BY NAME SELECT * FROM {raw} "
@@ -240,7 +247,7 @@ def load_partition(
     `table` is the validated parse of the response `body` (its landed file). DuckDB reads the rows
     from the file itself, which is faster and lighter than handing it Python objects."""
     fetched_at = fetched_at.astimezone(UTC).replace(tzinfo=None)
-    history = history_table(table.flow)
+    history = history_table(table.flow, table.dataset)
     changed = False
     with _transaction(con):
         source = landing_file  # the vintage whose rows the raw table gets
@@ -261,7 +268,7 @@ def load_partition(
                 _insert_body(con, history, table, body, fetched_at, landing_file)
                 changed = True
         if current and (changed or _current_content(con, table) != table.content_hash):
-            _make_current(con, table.flow, table.year, source)
+            _make_current(con, table, source)
             changed = True
     return changed
 
@@ -270,8 +277,8 @@ def _current_content(con: duckdb.DuckDBPyConnection, table: CensusTable) -> str 
     """The content hash of the year's current vintage (None: no vintage, or one stored before
     content hashes were recorded)."""
     return con.execute(
-        f"SELECT any_value(h._content_sha256) FROM {history_table(table.flow)} AS h "
-        f"SEMI JOIN {current_table(table.flow)} AS c USING (year, _landing_file) "
+        f"SELECT any_value(h._content_sha256) FROM {history_table(table.flow, table.dataset)} AS h "
+        f"SEMI JOIN {current_table(table.flow, table.dataset)} AS c USING (year, _landing_file) "
         "WHERE h.year = ?",
         [table.year],
     ).fetchone()[0]
@@ -321,34 +328,41 @@ def _insert_body(
         )
 
 
-def _make_current(con: duckdb.DuckDBPyConnection, flow: str, year: int, landing_file: str) -> None:
+def _make_current(con: duckdb.DuckDBPyConnection, table: CensusTable, landing_file: str) -> None:
     # The vintage's rows are in the history table by now; they keep its (first) fetch time.
-    con.execute(f"DELETE FROM {current_table(flow)} WHERE year = ?", [year])
-    con.execute(f"INSERT INTO {current_table(flow)} VALUES (?, ?)", [year, landing_file])
+    current = current_table(table.flow, table.dataset)
+    con.execute(f"DELETE FROM {current} WHERE year = ?", [table.year])
+    con.execute(f"INSERT INTO {current} VALUES (?, ?)", [table.year, landing_file])
 
 
-def stored_row_count(con: duckdb.DuckDBPyConnection, flow: str, year: int) -> int:
+def stored_row_count(
+    con: duckdb.DuckDBPyConnection, flow: str, year: int, dataset: CensusDataset = HITECH
+) -> int:
     """Rows currently stored for a partition in the raw table."""
-    if not table_exists(con, raw_table(flow)):
+    if not table_exists(con, raw_table(flow, dataset)):
         return 0
-    query = f"SELECT count(*) FROM {raw_table(flow)} WHERE year = ?"
+    query = f"SELECT count(*) FROM {raw_table(flow, dataset)} WHERE year = ?"
     return con.execute(query, [year]).fetchall()[0][0]
 
 
-def stored_months(con: duckdb.DuckDBPyConnection, flow: str, year: int) -> list[str]:
+def stored_months(
+    con: duckdb.DuckDBPyConnection, flow: str, year: int, dataset: CensusDataset = HITECH
+) -> list[str]:
     """The months ('YYYY-MM') currently stored for a partition in the raw table."""
-    if not table_exists(con, raw_table(flow)):
+    if not table_exists(con, raw_table(flow, dataset)):
         return []
-    query = f"SELECT DISTINCT time FROM {raw_table(flow)} WHERE year = ? ORDER BY 1"
+    query = f"SELECT DISTINCT time FROM {raw_table(flow, dataset)} WHERE year = ? ORDER BY 1"
     return [row[0] for row in con.execute(query, [year]).fetchall()]
 
 
-def stored_vintages(con: duckdb.DuckDBPyConnection, flow: str, year: int) -> set[str]:
+def stored_vintages(
+    con: duckdb.DuckDBPyConnection, flow: str, year: int, dataset: CensusDataset = HITECH
+) -> set[str]:
     """The landed files of a partition already in the history table."""
-    if not table_exists(con, history_table(flow)):
+    if not table_exists(con, history_table(flow, dataset)):
         return set()
     rows = con.execute(
-        f"SELECT DISTINCT _landing_file FROM {history_table(flow)} WHERE year = ?", [year]
+        f"SELECT DISTINCT _landing_file FROM {history_table(flow, dataset)} WHERE year = ?", [year]
     ).fetchall()
     return {row[0] for row in rows}
 

@@ -14,14 +14,15 @@ from typing import Literal
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from ingest.census_format import FLOWS
 from ingest.client import RetryBudget
-from ingest.errors import AtpError, CensusAuthError, ConfigError
+from ingest.datasets import FLOWS
+from ingest.errors import AtpError, ConfigError
 from ingest.freshness import read_freshness, record_check
 from ingest.locking import writer_lock
-from ingest.partitions import PartitionResult, load_years
+from ingest.partitions import PartitionResult
 from ingest.preflight import check_paths
 from ingest.releases import release_status
+from ingest.run_loads import load_run
 from ingest.settings import census_today
 from orchestration.alerting import alert_release
 from orchestration.asset_policies import OWNERS, RAW_FRESHNESS
@@ -33,12 +34,6 @@ RAW_GROUP = "raw"
 RAW_STEP = "raw_census"
 # DuckDB takes one writer at a time: every asset that writes the file shares this pool (limit 1).
 DUCKDB_POOL = "duckdb"
-# Errors that would repeat for every remaining year: stop at the first one.
-_STOP_AT_ONCE = (ConfigError, CensusAuthError)
-
-
-class PartitionsFailed(AtpError):
-    """Some year partitions of a run could not be loaded; the message names those that were."""
 
 
 def yearly_partitions(start_year: int) -> dg.TimeWindowPartitionsDefinition:
@@ -119,21 +114,22 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
         years = [int(key) for key in context.partition_keys]
         checked_at = datetime.now(UTC)
         # One budget for the run: once the API is down or refuses the key, no flow asks again.
-        budget = RetryBudget()
-        outcomes: dict[str, list] = {}
-        interrupted = None
         with writer_lock(config_settings.warehouse):
-            for flow in FLOWS:
-                outcomes[flow], interrupted = _load_all(
-                    context, config_settings, flow, years, config, budget
-                )
-                if interrupted:
-                    break
-            loaded, failed = _split(context, outcomes)
-            if not (failed or interrupted):  # (a busy file would only make this wait)
+            loads = load_run(
+                config_settings,
+                years,
+                source=config.source,
+                accept_fewer_months=config.accept_fewer_months,
+                budget=RetryBudget(),
+                log=context.log,
+                still_going=lambda: still_in_progress(context),
+            )
+            failed = loads.failed or loads.interrupted
+            if not failed:  # (a busy file would only make this wait)
                 with warehouse.get_connection() as con:
                     status = release_status(con, census_today(), config_settings.release_lag_days)
-        if failed or interrupted:
+        loaded = loads.loaded
+        if failed:
             # The step fails: record by hand the years that did change before saying so.
             # Yielded, not logged: events logged by a step that then raises are lost.
             for (flow, key), result in loaded.items():
@@ -143,10 +139,8 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
                             asset_key, partition=key, metadata=partition_metadata(result)
                         )
             tag_outcome(context, "failed")
-            if interrupted:
-                raise interrupted
-            raise PartitionsFailed(_failure_summary(years, loaded, failed))
-        changed = any(result.changed for result in loaded.values())
+            raise loads.interrupted or loads.failure()
+        changed = loads.changed
         before = read_freshness(config_settings.published)
         record_check(
             config_settings.published, checked_at, changed=changed, newest_month=status.newest_held
@@ -189,89 +183,6 @@ def _check_warehouse(asked: str | None, own: Path) -> None:
             f"this run was queued for the warehouse {asked}, but the Dagster daemon's settings "
             f"write {own}: run `atp` with --no-queue to load {asked} in its own process"
         )
-
-
-def _split(context, outcomes) -> tuple[dict, dict]:
-    """The loaded partitions by (flow, year key), and the failures' reasons by flow and year."""
-    loaded: dict[tuple[str, str], PartitionResult] = {}
-    failed: dict[str, dict[int, str]] = {}
-    for flow, flow_outcomes in outcomes.items():
-        for year, outcome in flow_outcomes:
-            if isinstance(outcome, AtpError):
-                where, text = f"{flow} {year}", str(outcome)
-                failed.setdefault(flow, {})[year] = text.removeprefix(f"{where}: ")
-                context.log.error(f"{where}: {failed[flow][year]}")
-            else:
-                loaded[(flow, str(year))] = outcome
-                context.log.info(outcome.describe())
-                if outcome.dropped_months:
-                    context.log.warning(outcome.dropped_warning())
-    return loaded, failed
-
-
-def _failure_summary(years, loaded, failed) -> str:
-    """Per flow with a failure: '2 of 3 year(s) loaded: 2024, 2025; failed:', then each reason
-    once, with the years it stopped ('imports 2025, 2026: the Census API ...')."""
-    lines = []
-    said: dict[str, str] = {}  # each reason, once: where it was first given
-    for flow, errors in failed.items():
-        done = [key for (f, key), result in loaded.items() if f == flow]
-        listed = f": {', '.join(done)}" if done else ""
-        lines.append(f"{flow}: {len(done)} of {len(years)} year(s) loaded{listed}; failed:")
-        by_reason: dict[str, list[str]] = {}
-        for year, reason in errors.items():
-            # A year stopped by an earlier year's error carries that error's text: name that
-            # year rather than repeat its message (a bad key's advice would show once per year).
-            first = next((y for y in errors if y != year and reason.startswith(f"{flow} {y}: ")), 0)
-            if first:
-                reason = f"not attempted: the error of {flow} {first} would repeat for every year"
-            by_reason.setdefault(reason, []).append(str(year))
-        for reason, ys in by_reason.items():
-            where = f"{flow} {', '.join(ys)}"
-            lines.append(
-                f"{where}: the same as {said[reason]}" if reason in said else f"{where}: {reason}"
-            )
-            said.setdefault(reason, where)
-    return "\n".join(lines)
-
-
-def _load_all(context, settings, flow, years, config: RawLoadConfig, budget):
-    """Every year's outcome, in order, so that each year ends either loaded or failed with its
-    reason. An error that would repeat for every year (a bad key, a bad setting) fails the
-    remaining years at once; an unexpected error fails the years not yet loaded. An interrupt
-    (Ctrl-C) is returned beside the outcomes of the years before it."""
-    outcomes: list[tuple[int, PartitionResult | AtpError]] = []
-    stop: AtpError | None = None
-    interrupted: BaseException | None = None
-    loads = load_years(
-        settings,
-        flow,
-        years,
-        config.source,
-        budget=budget,
-        accept_fewer_months=config.accept_fewer_months,
-    )
-    try:
-        # Each year commits as the loop asks for it: ask only while the run is in progress.
-        while still_in_progress(context) and (item := next(loads, None)) is not None:
-            year, outcome = item
-            outcomes.append((year, outcome))
-            if isinstance(outcome, _STOP_AT_ONCE):
-                context.log.error(
-                    f"{flow}: stopping at {year}, this error would repeat for every year"
-                )
-                stop = outcome
-                break
-    except AtpError as exc:  # e.g. the warehouse is busy: no year can load
-        stop = exc
-    except Exception as exc:  # noqa: BLE001 - reported per year, not lost with the step
-        stop = AtpError(f"{exc.__class__.__name__}: {exc}")
-    except BaseException as exc:  # Ctrl-C: Dagster raises its interrupt inside the step
-        interrupted = exc
-    finally:
-        loads.close()  # the warehouse connection and the fetch in flight end here
-    done = {year for year, _ in outcomes}
-    return outcomes + [(year, stop) for year in years if year not in done and stop], interrupted
 
 
 class RunEnded(AtpError):

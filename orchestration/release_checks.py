@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from ingest.census_format import FLOWS
+from ingest.datasets import FLOWS
 from ingest.releases import ReleaseStatus
 
 CHECK_NAME = "census_release_is_current"

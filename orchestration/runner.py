@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import dagster as dg
 from dagster._core.instance.ref import InstanceRef
 
-from ingest.census_format import FLOWS
+from ingest.datasets import FLOWS
 from ingest.freshness import read_freshness
 from ingest.preflight import check_paths
 from ingest.settings import Settings

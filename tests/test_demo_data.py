@@ -21,8 +21,8 @@ from fake_census.realistic import (
     RealisticDataset,
     last_released_month,
 )
-from ingest.census_format import VALUE_COLUMN
 from ingest.client import CensusClient
+from ingest.datasets import VALUE_COLUMN
 from ingest.releases import newest_month_due
 from ingest.settings import census_today
 

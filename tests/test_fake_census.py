@@ -280,7 +280,7 @@ def test_total_predicate_matches_both_marker_forms(shared):
 
 
 def test_unknown_paths_are_404_html(shared):
-    for path in ("/imports/hs", "/imports", "/services/hitech"):
+    for path in ("/imports/naics", "/imports", "/services/hitech"):
         resp = requests.get(
             f"{shared.base_url}{path}?get=CTY_CODE&time=2025-01&key={KEY}", timeout=5
         )

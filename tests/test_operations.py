@@ -315,13 +315,14 @@ LOADER_SCRIPT = textwrap.dedent(
     from datetime import UTC, datetime
     from pathlib import Path
     from ingest import warehouse
-    from ingest.census_format import requested_variables, table_from_json
+    from ingest.census_format import table_from_json
+    from ingest.datasets import HITECH
     from fake_census import fixture_dataset, revised_fixture_dataset
     from fake_census.server import build_table, encode_table
 
     path, stage = Path(sys.argv[1]), sys.argv[2]
     dataset = fixture_dataset() if stage == "original" else revised_fixture_dataset()
-    query = [("get", ",".join(requested_variables("imports"))), ("time", "from 2025-01 to 2025-12")]
+    query = [("get", ",".join(HITECH.requested_variables("imports"))), ("time", "from 2025-01 to 2025-12")]
     rows = build_table(dataset, "imports", query)[0]
     table = table_from_json(rows, "imports", 2025)
     body = path.with_name(f"{stage}.json")

@@ -92,7 +92,7 @@ def test_a_variable_the_api_no_longer_lists_fails_its_row():
         False,
         "imports/hitech no longer lists GEN_VAL_MO, which the pipeline requests: its requests "
         "would fail with HTTP 400. Check the endpoint's variables.json and update "
-        "ingest/census_format.py.",
+        "ingest/datasets.py.",
     )
     assert found["exports/hitech variables"].ok
     request = found["imports 2025-12 request"]

@@ -9,6 +9,7 @@ import pytest
 
 from ingest import census_format
 from ingest.census_format import MalformedJson, normalize_total, parse_table
+from ingest.datasets import HITECH, HS
 from ingest.errors import CensusResponseError
 
 
@@ -160,9 +161,9 @@ def _full_answer(year: int) -> list[list[str]]:
 def test_the_column_checks_read_an_everyday_answer_exactly_as_the_row_checks_do():
     data = _full_answer(2024)
     header, body_rows = data[0], data[1:]
-    positions = tuple(header.index(name) for name in census_format.wanted_columns("imports"))
+    positions = tuple(header.index(name) for name in HITECH.columns("imports"))
     months = {f"2024-{m:02d}" for m in range(1, 13)}
-    args = ("imports", 2024, header, body_rows, positions, months)
+    args = (HITECH.columns("imports"), "imports", 2024, header, body_rows, positions, months)
     fast = census_format._well_formed_rows(*args)
     assert fast is not None  # the everyday answer takes the column checks
     assert fast == census_format._checked_row_by_row(*args)
@@ -218,3 +219,32 @@ def test_json_that_only_python_reads_is_checked_not_called_malformed():
     data = b'[%s, ["2010", "MEXICO", "01", "B [01]", NaN, "2024-01"]]'
     with pytest.raises(CensusResponseError, match=r"row 1 .* has GEN_VAL_MO=nan, which is not"):
         parse_table(data % json.dumps(header).encode(), "imports", 2024)
+
+
+def test_a_product_answer_is_read_by_the_same_checks_as_its_declaration_says():
+    # The hs endpoint's answer: the pinned predicates and the repeated commodity predicate are
+    # appended to the header (the commodity column twice); the first occurrence counts.
+    header = [
+        "CTY_CODE", "CTY_NAME", "E_COMMODITY", "E_COMMODITY_SDESC", "ALL_VAL_MO",
+        "COMM_LVL", "SUMMARY_LVL", "E_COMMODITY", "time",
+    ]  # fmt: skip
+    rows = [
+        ["2010", "MEXICO", "8471300100", "PORTABLE COMPUTERS", "1200", "HS10", "DET",
+         "8471300100", "2024-03"],
+        ["2010", "MEXICO", "8542310000", "PROCESSORS", "", "HS10", "DET", "8542310000",
+         "2024-03"],
+        ["-", "TOTAL FOR ALL COUNTRIES", "8471300100", "PORTABLE COMPUTERS", "9000", "HS10",
+         "DET", "8471300100", "2024-03"],
+    ]  # fmt: skip
+    table = parse_table(body([header, *rows]), "exports", 2024, HS)
+    assert table.columns == (
+        "CTY_CODE", "CTY_NAME", "E_COMMODITY", "E_COMMODITY_SDESC", "ALL_VAL_MO", "time",
+    )  # fmt: skip
+    assert table.rows[1] == ("2010", "MEXICO", "8542310000", "PROCESSORS", None, "2024-03")
+    assert (table.months, table.missing_values, table.dataset) == (["2024-03"], 1, HS)
+    duplicate = [header, rows[0], rows[0]]
+    with pytest.raises(CensusResponseError, match="E_COMMODITY='8471300100', time=2024-03"):
+        parse_table(body(duplicate), "exports", 2024, HS)
+    # The same rows under the hitech declaration lack its columns.
+    with pytest.raises(CensusResponseError, match="lacks the column.s. HITECH, HITECH_DESC"):
+        parse_table(body([header, *rows]), "exports", 2024)
