@@ -317,6 +317,9 @@ def make_env(workdir: Path, api: FakeCensusApi, start_year: int) -> dict[str, st
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ATP_", "CENSUS_"))}
     env.update(
         CENSUS_API_BASE_URL=api.base_url,
+        CENSUS_ATP_CODES_BASE_URL=api.atp_codes_base_url,
+        # The scenarios time the hitech pipeline; product detail has no scenario yet.
+        ATP_PRODUCTS="0",
         CENSUS_API_KEY=DUMMY_KEY,
         ATP_START_YEAR=str(start_year),
         ATP_WAREHOUSE=str(workdir / "warehouse.duckdb"),

@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     print(f"Fake Census API ({what}) listening; any non-empty key works.")
-    print(f"CENSUS_API_BASE_URL={api.base_url}", flush=True)
+    print(f"CENSUS_API_BASE_URL={api.base_url}")
+    print(f"CENSUS_ATP_CODES_BASE_URL={api.atp_codes_base_url}", flush=True)
     try:
         while not stop.wait(0.5):
             pass

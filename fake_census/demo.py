@@ -23,8 +23,9 @@ from pathlib import Path
 
 from ingest.demo_data import DEMO_DIR, DEMO_START_YEAR, demo_fallback, demo_paths
 
+from .code_lists import LISTS_PATH
 from .realistic import RELEASE_LAG_DAYS, realistic_dataset
-from .server import FakeCensusApi
+from .server import API_ROOT, FakeCensusApi
 
 DEMO_KEY = "demo"  # the fake API takes any non-empty key
 CALIBRATED_YEAR = 2024  # the year the demo's figures match published ones best
@@ -53,6 +54,8 @@ def demo_environment(base_url: str, folder: Path, env: dict[str, str] | None = N
     out.update(
         {
             "CENSUS_API_BASE_URL": base_url,
+            # The fake serves the ATP code lists too (product detail).
+            "CENSUS_ATP_CODES_BASE_URL": base_url.removesuffix(API_ROOT) + LISTS_PATH,
             "CENSUS_API_KEY": DEMO_KEY,
             "ATP_START_YEAR": str(DEMO_START_YEAR),
             # The rule the demo data follow for the last released month, so the release check

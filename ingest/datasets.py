@@ -18,11 +18,12 @@ VALUE_COLUMN = {"imports": "GEN_VAL_MO", "exports": "ALL_VAL_MO"}
 PARTNER_COLUMNS = ("CTY_CODE", "CTY_NAME")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # each declared once: compared and hashed by identity
 class CensusDataset:
     """One dataset of the API: `<base>/<flow>/<name>`, stored as `raw.census_<name>_<flow>`."""
 
     name: str
+    what: str  # what a row is, for descriptions: "... by partner, <what> and month"
     item: dict[str, str]  # flow -> the item code column
     item_description: dict[str, str]  # flow -> the item description column
     # Predicates every request sends, so that no other dimension breaks the answer out.
@@ -59,6 +60,7 @@ def check_flow(flow: str) -> None:
 
 HITECH = CensusDataset(
     name="hitech",
+    what="ATP group",
     item={"imports": "HITECH", "exports": "HITECH"},
     item_description={"imports": "HITECH_DESC", "exports": "HITECH_DESC"},
 )
@@ -66,6 +68,7 @@ HITECH = CensusDataset(
 # sent (whether levels come back mixed without it is not confirmed).
 HS = CensusDataset(
     name="hs",
+    what="10-digit commodity code (those on the year's ATP code list)",
     item={"imports": "I_COMMODITY", "exports": "E_COMMODITY"},
     item_description={"imports": "I_COMMODITY_SDESC", "exports": "E_COMMODITY_SDESC"},
     pinned={"COMM_LVL": "HS10", "SUMMARY_LVL": "DET"},

@@ -11,20 +11,31 @@ import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 from duckdb import DuckDBPyConnection as Connection
 
+from ingest.atp_code_lists import (
+    LANDING_FOLDER,
+    AtpCode,
+    AtpCodeListError,
+    fetch_code_list,
+    land_code_list,
+    list_url,
+    parse_code_list,
+)
 from ingest.census_format import CensusTable
 from ingest.client import CensusClient, Fetch, RetryBudget
-from ingest.datasets import HITECH, CensusDataset
+from ingest.datasets import HITECH, HS, CensusDataset
 from ingest.diskspace import ensure_free_space
 from ingest.errors import AtpError
-from ingest.landing import LandedFile, land, landed_files
+from ingest.landing import LandedFile, land, landed_files, newest_landed
+from ingest.products import fetch_products, plan
 from ingest.settings import Settings
 from ingest.warehouse import (
+    load_code_list,
     load_partition,
     stored_months,
     stored_row_count,
@@ -40,7 +51,7 @@ log = logging.getLogger(__name__)
 class PartitionResult:
     flow: str
     year: int
-    status: str  # "loaded" | "not_released" | "not_landed"
+    status: str  # "loaded" | "not_released" | "not_landed" | "skipped" (no ATP code list)
     rows: int
     months: list[str]
     fetched_at: datetime | None = None
@@ -56,10 +67,19 @@ class PartitionResult:
     changed: bool = False
     # Months held that the answer lacked: the stored year was kept as it was.
     dropped_months: list[str] = field(default_factory=list)
+    dataset: str = HITECH.name
+    # Product detail: the requests the query plan made ("3 requests, 1 split"), or why the
+    # flow-year was skipped (its ATP code list is missing or not a list).
+    note: str = ""
+
+    @property
+    def label(self) -> str:
+        """'imports 2024', or 'imports 2024 products' for product detail."""
+        return f"{self.flow} {self.year}" + ("" if self.dataset == HITECH.name else " products")
 
     def dropped_warning(self) -> str:
         return (
-            f"{self.flow} {self.year}: the API's answer lacks {_months(self.dropped_months)}, "
+            f"{self.label}: the API's answer lacks {_months(self.dropped_months)}, "
             f"which the warehouse holds: kept the stored year (through {self.months[-1]}). A "
             "release that slipped or a partial answer; `atp rebuild` or "
             "--accept-fewer-months takes the shorter year."
@@ -71,20 +91,18 @@ class PartitionResult:
             same = "" if self.changed else "unchanged, "
             if self.dropped_months:
                 same = "kept as stored, "
-            text = (
-                f"{self.flow} {self.year}: {same}{self.rows:,} rows, "
-                f"{len(self.months)} month(s) {span}"
-            )
+            text = f"{self.label}: {same}{self.rows:,} rows, {len(self.months)} month(s) {span}"
             if self.missing_values:
                 plural = "" if self.missing_values == 1 else "s"
                 text += f", {self.missing_values:,} missing value{plural}"
             return text
         if self.status == "not_released":
             return (
-                f"{self.flow} {self.year}: not released yet (HTTP 204); "
-                f"kept {self.stored_rows:,} stored rows"
+                f"{self.label}: not released yet (HTTP 204); kept {self.stored_rows:,} stored rows"
             )
-        return f"{self.flow} {self.year}: nothing landed for this partition; kept stored rows"
+        if self.status == "skipped":
+            return f"{self.label}: skipped: {self.note}"
+        return f"{self.label}: nothing landed for this partition; kept stored rows"
 
 
 def load_years(
@@ -127,7 +145,7 @@ def load_years(
             return
         worker = _Worker(f"fetch-{flow}")
 
-        def fetch_and_land(year: int) -> Future[tuple[Fetch, LandedFile | None]]:
+        def fetch_and_land(year: int) -> Future[_Fetched]:
             return worker.submit(_fetch_and_land, settings, client, flow, year, dataset)
 
         upcoming = fetch_and_land(years[0]) if years else None
@@ -139,7 +157,7 @@ def load_years(
                 upcoming = fetch_and_land(years[i + 1]) if i + 1 < len(years) else None
                 stored = _logged(
                     lambda fetched=current: _store(
-                        settings, con, *fetched.result(), accept_fewer_months=accept_fewer_months
+                        settings, con, fetched.result(), accept_fewer_months=accept_fewer_months
                     )
                 )
                 yield year, stored
@@ -193,7 +211,7 @@ def _logged(load: Callable[[], PartitionResult]) -> PartitionResult | AtpError:
         result = load()
     except AtpError as exc:
         return exc
-    log.info(result.describe())
+    (log.warning if result.status == "skipped" else log.info)(result.describe())
     return result
 
 
@@ -208,7 +226,7 @@ def fetch_and_load(
     client = client or CensusClient(settings.base_url, settings.require_api_key())
     fetched = _fetch_and_land(settings, client, flow, year, dataset)
     with writer(settings.warehouse) as con:
-        return _store(settings, con, *fetched)
+        return _store(settings, con, fetched)
 
 
 def reload_from_landing(
@@ -220,27 +238,102 @@ def reload_from_landing(
         return _reload(settings, con, flow, year, dataset)
 
 
+@dataclass(frozen=True)
+class _Fetched:
+    """A partition fetched (parsed and validated on arrival) and, when released, landed."""
+
+    fetch: Fetch | None
+    landed: LandedFile | None = None
+    # Product detail: the year's ATP code list (landed) and the plan's requests, or why the
+    # flow-year has none.
+    code_list: ProductCodes | None = None
+    skipped: PartitionResult | None = None
+
+
 def _fetch_and_land(
     settings: Settings, client: CensusClient, flow: str, year: int, dataset: CensusDataset
-) -> tuple[Fetch, LandedFile | None]:
-    """Fetch a year (parsed and validated on arrival) and land a released answer."""
-    fetch = client.fetch_year(flow, year, dataset)
+) -> _Fetched:
+    if dataset is HS:
+        return _fetch_and_land_products(settings, client, flow, year)
+    return _land_released(settings, client.fetch_year(flow, year, dataset))
+
+
+def _land_released(settings: Settings, fetch: Fetch, **more) -> _Fetched:
     if not fetch.released:
-        return fetch, None
+        return _Fetched(fetch, None, **more)
     what = f"store {fetch.flow} {fetch.year}"
     # The body lands once; DuckDB writes it to its WAL, then to the history table at a checkpoint.
     ensure_free_space(settings.landing_dir, len(fetch.body), settings.min_free_mb, what)
     ensure_free_space(settings.warehouse, 3 * len(fetch.body), settings.min_free_mb, what)
-    return fetch, land(settings.landing_dir, fetch)
+    return _Fetched(fetch, land(settings.landing_dir, fetch), **more)
+
+
+def _fetch_and_land_products(
+    settings: Settings, client: CensusClient, flow: str, year: int
+) -> _Fetched:
+    """The year's ATP code list, then its codes through the query plan. A list that is missing
+    or is not a list skips the flow-year's product detail (a warning), never the run."""
+    try:
+        code_list = fetch_code_list(settings.atp_codes_base_url, flow, year, client)
+    except AtpCodeListError as exc:
+        return _Fetched(None, skipped=_skipped(flow, year, str(exc)))
+    if code_list is None:
+        url = list_url(settings.atp_codes_base_url, flow, year)
+        return _Fetched(None, skipped=_skipped(flow, year, f"no ATP code list at {url} (HTTP 404)"))
+    landed_list = land_code_list(settings.landing_dir, code_list)
+    fetch, asked = fetch_products(client, flow, year, [code.code for code in code_list.codes])
+    splits = len(asked) - len(plan(client, flow, year, [c.code for c in code_list.codes]))
+    note = f"{len(asked)} request(s)" + (f", {splits} more after splits" if splits > 0 else "")
+    codes = ProductCodes(landed_list, code_list.codes, note)
+    return _land_released(settings, fetch, code_list=codes)
+
+
+def _skipped(flow: str, year: int, reason: str) -> PartitionResult:
+    return PartitionResult(flow, year, "skipped", 0, [], dataset=HS.name, note=reason)
+
+
+@dataclass(frozen=True)
+class ProductCodes:
+    """A flow-year's ATP code list as landed, and the query plan's account of its requests."""
+
+    landed: LandedFile
+    codes: tuple[AtpCode, ...]
+    plan: str
 
 
 def _store(
     settings: Settings,
     con: Connection,
-    fetch: Fetch,
-    landed: LandedFile | None,
+    fetched: _Fetched,
     *,
     accept_fewer_months: bool = False,
+) -> PartitionResult:
+    if fetched.skipped is not None:
+        return fetched.skipped
+    fetch, codes = fetched.fetch, fetched.code_list
+    result = _store_fetch(settings, con, fetch, fetched.landed, accept_fewer_months)
+    if codes is None:
+        return result
+    listed = _load_code_list(settings, con, fetch.flow, fetch.year, codes.landed, codes.codes)
+    return replace(result, note=codes.plan, changed=result.changed or listed)
+
+
+def _load_code_list(
+    settings: Settings, con: Connection, flow: str, year: int, landed: LandedFile, codes
+) -> bool:
+    rows = [(code.group, code.code, code.description) for code in codes]
+    relative = _relative(settings, landed)
+    return load_code_list(
+        con, flow, year, rows, fetched_at=landed.fetched_at, landing_file=relative
+    )
+
+
+def _store_fetch(
+    settings: Settings,
+    con: Connection,
+    fetch: Fetch,
+    landed: LandedFile | None,
+    accept_fewer_months: bool,
 ) -> PartitionResult:
     dataset = fetch.dataset
     if landed is None:
@@ -254,6 +347,7 @@ def _store(
             fetched_at=fetch.fetched_at,
             requests=fetch.attempts,
             stored_rows=stored_row_count(con, fetch.flow, fetch.year, dataset),
+            dataset=dataset.name,
         )
     held = stored_months(con, fetch.flow, fetch.year, dataset)
     dropped = sorted(set(held) - set(fetch.table.months))
@@ -270,6 +364,7 @@ def _store(
             landing_file=_relative(settings, landed),
             requests=fetch.attempts,
             dropped_months=dropped,
+            dataset=dataset.name,
         )
         log.warning(result.dropped_warning())
         return result
@@ -287,6 +382,12 @@ def _reload(
     known = stored_vintages(con, flow, year, dataset)
     # A re-fetch identical to an earlier one reuses its file under a newer manifest: a vintage
     # enters the history with the time of its first manifest, as when it was fetched.
+    listed = False
+    if dataset is HS:  # the year's list as landed with the answers
+        found = newest_landed(settings.landing_dir / LANDING_FOLDER, flow, year)
+        if found is not None:
+            codes = parse_code_list(found.read_checked(), str(found.path))
+            listed = _load_code_list(settings, con, flow, year, found, codes)
     first_seen: dict[Path, LandedFile] = {}
     for file in files:
         first_seen.setdefault(file.path, file)
@@ -303,8 +404,11 @@ def _reload(
             )
     if landed is None:
         stored = stored_row_count(con, flow, year, dataset)
-        return PartitionResult(flow, year, "not_landed", 0, [], stored_rows=stored)
-    return _load(settings, con, landed, requests=0)
+        return PartitionResult(
+            flow, year, "not_landed", 0, [], stored_rows=stored, dataset=dataset.name
+        )
+    result = _load(settings, con, landed, requests=0)
+    return replace(result, changed=result.changed or listed)
 
 
 def _load(
@@ -333,6 +437,7 @@ def _load(
         missing_values=table.missing_values,
         content_sha256=table.content_hash,
         changed=changed,
+        dataset=table.dataset.name,
     )
 
 

@@ -1,5 +1,5 @@
-"""A run's loads: every year of every flow of a dataset, each ending loaded or failed with its
-reason, and the one message that says which failed and why. The raw step of the Dagster
+"""A run's loads: every year of every flow of each dataset, each ending loaded or failed with
+its reason, and the one message that says which failed and why. The raw step of the Dagster
 pipeline calls this; what it declares (assets, metadata) stays in `orchestration`."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ingest.client import RetryBudget
-from ingest.datasets import FLOWS, HITECH, CensusDataset
+from ingest.datasets import FLOWS, HITECH, HS, CensusDataset
 from ingest.errors import AtpError, CensusAuthError, ConfigError
 from ingest.partitions import PartitionResult, load_years
 from ingest.settings import Settings
@@ -33,8 +33,8 @@ class Log(Protocol):
 @dataclass(frozen=True)
 class RunLoads:
     years: list[int]
-    loaded: dict[tuple[str, str], PartitionResult]  # by (flow, year key)
-    failed: dict[str, dict[int, str]]  # each failed year's reason, by flow
+    loaded: dict[tuple[CensusDataset, str, str], PartitionResult]  # by (dataset, flow, year key)
+    failed: dict[str, dict[int, str]]  # each failed year's reason, by flow label
     interrupted: BaseException | None = None  # Ctrl-C, raised inside the loads
 
     @property
@@ -54,18 +54,25 @@ def load_run(
     budget: RetryBudget,
     log: Log,
     still_going: Callable[[], bool],
-    dataset: CensusDataset = HITECH,
 ) -> RunLoads:
-    """Load `years` of each flow in turn through one retry budget. `still_going` is asked
-    before each year commits (it may raise to stop the run); an interrupt stops at once."""
+    """Load `years` of each flow in turn through one retry budget: the hitech tables, then
+    (unless ATP_PRODUCTS=0) product detail. `still_going` is asked before each year commits
+    (it may raise to stop the run); an interrupt stops at once."""
     years = list(years)
-    outcomes: dict[str, list] = {}
+    outcomes: dict[tuple[CensusDataset, str], list] = {}
     interrupted = None
-    for flow in FLOWS:
-        outcomes[flow], interrupted = _load_all(
-            settings, flow, years, source, accept_fewer_months, budget, log, still_going, dataset
+    for dataset in (HITECH, HS) if settings.products else (HITECH,):
+        for flow in FLOWS:
+            outcomes[(dataset, flow)], interrupted = _load_all(
+                settings, flow, years, source, accept_fewer_months, budget, log, still_going,
+                dataset,
+            )  # fmt: skip
+            if interrupted:
+                break
+        stopped = any(
+            isinstance(outcome, AtpError) for found in outcomes.values() for _, outcome in found
         )
-        if interrupted:
+        if interrupted or stopped:  # product detail waits for a run whose tables all loaded
             break
     loaded, failed = _split(log, outcomes)
     return RunLoads(years, loaded, failed, interrupted)
@@ -112,18 +119,22 @@ def _load_all(
 
 
 def _split(log: Log, outcomes) -> tuple[dict, dict]:
-    """The loaded partitions by (flow, year key), and the failures' reasons by flow and year."""
-    loaded: dict[tuple[str, str], PartitionResult] = {}
+    """The loaded partitions by (dataset, flow, year key), and the failures' reasons by flow
+    label ("imports", "imports products") and year."""
+    loaded: dict[tuple[CensusDataset, str, str], PartitionResult] = {}
     failed: dict[str, dict[int, str]] = {}
-    for flow, flow_outcomes in outcomes.items():
+    for (dataset, flow), flow_outcomes in outcomes.items():
+        label = flow if dataset is HITECH else f"{flow} products"
         for year, outcome in flow_outcomes:
             if isinstance(outcome, AtpError):
-                where, text = f"{flow} {year}", str(outcome)
-                failed.setdefault(flow, {})[year] = text.removeprefix(f"{where}: ")
-                log.error(f"{where}: {failed[flow][year]}")
+                text = str(outcome)
+                for where in (f"{flow} {year} products", f"{flow} {year}"):
+                    text = text.removeprefix(f"{where}: ")
+                failed.setdefault(label, {})[year] = text
+                log.error(f"{_where(label, year)}: {text}")
             else:
-                loaded[(flow, str(year))] = outcome
-                log.info(outcome.describe())
+                loaded[(dataset, flow, str(year))] = outcome
+                (log.warning if outcome.status == "skipped" else log.info)(outcome.describe())
                 if outcome.dropped_months:
                     log.warning(outcome.dropped_warning())
     return loaded, failed
@@ -135,21 +146,31 @@ def _failure_summary(years, loaded, failed) -> str:
     lines = []
     said: dict[str, str] = {}  # each reason, once: where it was first given
     for flow, errors in failed.items():
-        done = [key for (f, key), result in loaded.items() if f == flow]
+        done = [key for (d, f, key) in loaded if (f if d is HITECH else f"{f} products") == flow]
         listed = f": {', '.join(done)}" if done else ""
         lines.append(f"{flow}: {len(done)} of {len(years)} year(s) loaded{listed}; failed:")
         by_reason: dict[str, list[str]] = {}
         for year, reason in errors.items():
             # A year stopped by an earlier year's error carries that error's text: name that
             # year rather than repeat its message (a bad key's advice would show once per year).
-            first = next((y for y in errors if y != year and reason.startswith(f"{flow} {y}: ")), 0)
+            first = next(
+                (y for y in errors if y != year and reason.startswith(f"{_where(flow, y)}: ")), 0
+            )
             if first:
-                reason = f"not attempted: the error of {flow} {first} would repeat for every year"
+                reason = (
+                    f"not attempted: the error of {_where(flow, first)} would repeat for every year"
+                )
             by_reason.setdefault(reason, []).append(str(year))
         for reason, ys in by_reason.items():
-            where = f"{flow} {', '.join(ys)}"
+            where = _where(flow, ", ".join(ys))
             lines.append(
                 f"{where}: the same as {said[reason]}" if reason in said else f"{where}: {reason}"
             )
             said.setdefault(reason, where)
     return "\n".join(lines)
+
+
+def _where(label: str, years) -> str:
+    """'imports 2024' for the hitech tables, 'imports 2024 products' for product detail."""
+    flow, _, products = label.partition(" ")
+    return f"{flow} {years}" + (f" {products}" if products else "")

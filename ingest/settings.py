@@ -70,6 +70,9 @@ class Settings:
     smtp_starttls: bool = False
     alert_email_from: str = ""  # empty: atp-warehouse@<hostname>
     atp_codes_base_url: str = DEFAULT_ATP_CODES_BASE_URL  # CENSUS_ATP_CODES_BASE_URL
+    # Product detail (the hs dataset and the ATP code lists): ATP_PRODUCTS=0 leaves it out.
+    products: bool = True
+    max_concurrent_requests: int = 4  # ATP_MAX_CONCURRENT_REQUESTS: in flight at once, per run
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -96,6 +99,8 @@ class Settings:
             atp_codes_base_url=(
                 env.get("CENSUS_ATP_CODES_BASE_URL") or DEFAULT_ATP_CODES_BASE_URL
             ).rstrip("/"),
+            products=(env.get("ATP_PRODUCTS") or "1").strip().lower() not in ("0", "false", "no"),
+            max_concurrent_requests=_whole_number(env, "ATP_MAX_CONCURRENT_REQUESTS", 4, 1, 16),
         )
 
     def require_api_key(self) -> str:

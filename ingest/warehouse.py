@@ -119,11 +119,57 @@ def current_table(flow: str, dataset: CensusDataset = HITECH) -> str:
     return f"{raw_table(flow, dataset)}_current"
 
 
+# The ATP code list of each flow-year as landed (ingest/atp_code_lists.py): which 10-digit
+# codes make up each ATP group that year. The product marts join each year to its own list.
+ATP_CODES_TABLE = f"{RAW_SCHEMA}.atp_codes"
+
+
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     for dataset in DATASETS.values():
         for flow in FLOWS:
             _ensure_raw_tables(con, dataset, flow)
+    con.execute(
+        f"""
+        CREATE TABLE IF NOT EXISTS {ATP_CODES_TABLE} (
+            "flow" VARCHAR NOT NULL,
+            "year" INTEGER NOT NULL,
+            "atp_group" VARCHAR NOT NULL,  -- 01..10, the hitech endpoints' HITECH code
+            "commodity_code" VARCHAR NOT NULL,  -- 10 digits
+            "description" VARCHAR NOT NULL,
+            "_fetched_at" TIMESTAMP NOT NULL,  -- UTC
+            "_landing_file" VARCHAR NOT NULL  -- relative to ATP_LANDING_DIR
+        )
+        """
+    )
+
+
+def load_code_list(
+    con: duckdb.DuckDBPyConnection,
+    flow: str,
+    year: int,
+    codes: list[tuple[str, str, str]],
+    *,
+    fetched_at: datetime,
+    landing_file: str,
+) -> bool:
+    """Make (group, code, description) `codes` the flow-year's list, in one transaction.
+    Returns whether it changed: a list landed with the same content reuses its file, so the
+    same file means the same list, and nothing is written."""
+    stored = con.execute(
+        f"SELECT any_value(_landing_file) FROM {ATP_CODES_TABLE} WHERE flow = ? AND year = ?",
+        [flow, year],
+    ).fetchone()[0]
+    if stored == landing_file:
+        return False
+    fetched_at = fetched_at.astimezone(UTC).replace(tzinfo=None)
+    with _transaction(con):
+        con.execute(f"DELETE FROM {ATP_CODES_TABLE} WHERE flow = ? AND year = ?", [flow, year])
+        con.executemany(
+            f"INSERT INTO {ATP_CODES_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [[flow, year, *code, fetched_at, landing_file] for code in codes],
+        )
+    return True
 
 
 def _ensure_raw_tables(con: duckdb.DuckDBPyConnection, dataset: CensusDataset, flow: str) -> None:

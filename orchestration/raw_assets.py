@@ -15,7 +15,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from ingest.client import RetryBudget
-from ingest.datasets import FLOWS
+from ingest.datasets import DATASETS, FLOWS, HITECH, HS, CensusDataset
 from ingest.errors import AtpError, ConfigError
 from ingest.freshness import read_freshness, record_check
 from ingest.locking import writer_lock
@@ -54,48 +54,69 @@ class RawLoadConfig(dg.Config):
     refuses to start if its own settings write another."""
 
 
-def raw_asset_key(flow: str) -> dg.AssetKey:
-    return dg.AssetKey([RAW_GROUP, f"census_hitech_{flow}"])
+def raw_asset_key(flow: str, dataset: CensusDataset = HITECH) -> dg.AssetKey:
+    return dg.AssetKey([RAW_GROUP, f"census_{dataset.name}_{flow}"])
 
 
-def history_asset_key(flow: str) -> dg.AssetKey:
-    return dg.AssetKey([RAW_GROUP, f"census_hitech_{flow}_history"])
+def history_asset_key(flow: str, dataset: CensusDataset = HITECH) -> dg.AssetKey:
+    return dg.AssetKey([RAW_GROUP, f"census_{dataset.name}_{flow}_history"])
 
 
-def _specs(flow: str) -> list[dg.AssetSpec]:
+ATP_CODES_KEY = dg.AssetKey([RAW_GROUP, "atp_codes"])
+_RAW = {
+    "group_name": RAW_GROUP,
+    "kinds": {"python", "duckdb"},
+    "skippable": True,
+    "owners": OWNERS,
+    "freshness_policy": RAW_FRESHNESS,
+}
+
+
+def _specs(flow: str, dataset: CensusDataset) -> list[dg.AssetSpec]:
     return [
         dg.AssetSpec(
-            raw_asset_key(flow),
-            group_name=RAW_GROUP,
-            kinds={"python", "duckdb"},
-            skippable=True,
-            owners=OWNERS,
-            freshness_policy=RAW_FRESHNESS,
+            raw_asset_key(flow, dataset),
             description=(
-                f"U.S. {flow} of advanced technology products by partner, ATP group and month, "
-                f"as delivered by the Census API ({flow}/hitech), one calendar year per "
-                "partition: the newest vintage of each year."
+                f"U.S. {flow} of advanced technology products by partner, {dataset.what} and "
+                f"month, as delivered by the Census API ({dataset.endpoint(flow)}), one "
+                "calendar year per partition: the newest vintage of each year."
             ),
+            **_RAW,
         ),
         dg.AssetSpec(
-            history_asset_key(flow),
-            group_name=RAW_GROUP,
-            kinds={"python", "duckdb"},
-            skippable=True,
-            owners=OWNERS,
-            freshness_policy=RAW_FRESHNESS,
+            history_asset_key(flow, dataset),
             description=(
-                f"Every distinct vintage of every {flow} partition ever fetched, tagged by "
-                "landing file and fetch time: what the revisions mart compares."
+                f"Every distinct vintage of every {dataset.endpoint(flow)} partition ever "
+                "fetched, tagged by landing file and fetch time: what the revisions mart compares."
             ),
+            **_RAW,
         ),
     ]
+
+
+ATP_CODES_SPEC = dg.AssetSpec(
+    ATP_CODES_KEY,
+    description=(
+        "The ATP code lists (impatpYY.txt, expatpYY.txt under CENSUS_ATP_CODES_BASE_URL): which "
+        "10-digit codes make up each ATP group, by flow and year, as landed with the year's "
+        "product detail."
+    ),
+    **_RAW,
+)
 
 
 def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
     @dg.multi_asset(
         name=RAW_STEP,
-        specs=[spec for flow in FLOWS for spec in _specs(flow)],
+        specs=[
+            *(
+                spec
+                for dataset in DATASETS.values()
+                for flow in FLOWS
+                for spec in _specs(flow, dataset)
+            ),
+            ATP_CODES_SPEC,
+        ],
         check_specs=release_check_specs(raw_asset_key),
         partitions_def=yearly_partitions(start_year),
         # A run over several years is one step that loads them in turn (no per-year run overhead).
@@ -132,9 +153,9 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
         if failed:
             # The step fails: record by hand the years that did change before saying so.
             # Yielded, not logged: events logged by a step that then raises are lost.
-            for (flow, key), result in loaded.items():
+            for (dataset, flow, key), result in loaded.items():
                 if result.changed:
-                    for asset_key in (raw_asset_key(flow), history_asset_key(flow)):
+                    for asset_key in _keys(dataset, flow):
                         yield dg.AssetMaterialization(
                             asset_key, partition=key, metadata=partition_metadata(result)
                         )
@@ -153,10 +174,12 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
         if not released:
             # No year has data yet (204): nothing to show as materialized, nothing to build.
             context.log.info("no year of this run is released yet; nothing to build")
-            for (flow, key), result in loaded.items():
+            for (dataset, flow, key), result in loaded.items():
                 context.log_event(
                     dg.AssetObservation(
-                        raw_asset_key(flow), partition=key, metadata=partition_metadata(result)
+                        raw_asset_key(flow, dataset),
+                        partition=key,
+                        metadata=partition_metadata(result),
                     )
                 )
             return
@@ -166,15 +189,26 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
         # Every year is materialized, changed or not (its metadata says which), so that
         # backfills and "Materialize" succeed in Dagster's terms; the dbt step decides whether
         # a build is due (DbtBuildConfig.only_if_changed).
-        for (flow, key), result in loaded.items():
+        for (dataset, flow, key), result in loaded.items():
             context.add_asset_metadata(
-                partition_metadata(result), asset_key=raw_asset_key(flow), partition_key=key
+                partition_metadata(result),
+                asset_key=raw_asset_key(flow, dataset),
+                partition_key=key,
             )
-        for flow in FLOWS:
-            yield dg.MaterializeResult(asset_key=raw_asset_key(flow))
-            yield dg.MaterializeResult(asset_key=history_asset_key(flow))
+        for dataset, flow in dict.fromkeys((dataset, flow) for dataset, flow, _ in loaded):
+            for asset_key in _keys(dataset, flow)[:2]:
+                yield dg.MaterializeResult(asset_key=asset_key)
+        if any(dataset is HS for dataset, _, _ in loaded):
+            yield dg.MaterializeResult(asset_key=ATP_CODES_KEY)
 
     return raw_census
+
+
+def _keys(dataset: CensusDataset, flow: str) -> tuple[dg.AssetKey, ...]:
+    """The assets a partition of `dataset` writes: its raw table and history (and product
+    detail, the code lists)."""
+    keys = (raw_asset_key(flow, dataset), history_asset_key(flow, dataset))
+    return (*keys, ATP_CODES_KEY) if dataset is HS else keys
 
 
 def _check_warehouse(asked: str | None, own: Path) -> None:
@@ -218,4 +252,6 @@ def partition_metadata(result: PartitionResult) -> dict:
         "requests": dg.MetadataValue.int(result.requests),
         "rows_kept_unchanged": dg.MetadataValue.int(result.stored_rows),
         "months_not_in_answer": ", ".join(result.dropped_months),
+        # Product detail: the query plan's requests, or why the flow-year was skipped.
+        "note": result.note,
     }

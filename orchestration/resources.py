@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from ingest.settings import Settings
+from ingest.settings import DEFAULT_ATP_CODES_BASE_URL, Settings
 from ingest.warehouse import DUCKDB_CONFIG
 
 KEY_VARIABLE = "CENSUS_API_KEY"
@@ -47,6 +47,10 @@ class AtpSettings(dg.ConfigurableResource):
     smtp_password: str | None = None
     smtp_starttls: bool = False
     alert_email_from: str = ""
+    # Product detail (the hs dataset) and where the ATP code lists are.
+    atp_codes_base_url: str = DEFAULT_ATP_CODES_BASE_URL
+    products: bool = True
+    max_concurrent_requests: int = 4
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AtpSettings:

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from fake_census import FakeCensusApi, fixture_dataset
+from fake_census.code_lists import LISTS_PATH
+from fake_census.server import API_ROOT
 from ingest.client import CensusClient, RetryPolicy
 from ingest.settings import Settings
 
@@ -73,9 +75,11 @@ def fake_api():
 
 
 def make_settings(folder: Path, base_url: str, **changes) -> Settings:
-    """Every setting at the fake API and at files in `folder` (nothing in the checkout)."""
+    """Every setting at the fake API (its ATP code lists too) and at files in `folder` (nothing
+    in the checkout)."""
     settings = Settings(
         base_url=base_url,
+        atp_codes_base_url=lists_url(base_url),
         api_key=SENTINEL_KEY,
         warehouse=folder / "warehouse.duckdb",
         landing_dir=folder / "landing",
@@ -89,9 +93,20 @@ def make_settings(folder: Path, base_url: str, **changes) -> Settings:
     return replace(settings, **changes)
 
 
+def lists_url(base_url: str) -> str:
+    """Where the fake API at `base_url` serves the ATP code lists."""
+    return base_url.removesuffix(API_ROOT) + LISTS_PATH
+
+
+def at_api(settings: Settings, api: FakeCensusApi) -> Settings:
+    """`settings` pointed at another fake API, for its data and its code lists."""
+    return replace(settings, base_url=api.base_url, atp_codes_base_url=api.atp_codes_base_url)
+
+
 def point_cli_at(mp: pytest.MonkeyPatch, settings: Settings) -> None:
     """The environment the `atp` command line reads, for these settings."""
     mp.setenv("CENSUS_API_BASE_URL", settings.base_url)
+    mp.setenv("CENSUS_ATP_CODES_BASE_URL", settings.atp_codes_base_url)
     mp.setenv("ATP_WAREHOUSE", str(settings.warehouse))
     mp.setenv("ATP_LANDING_DIR", str(settings.landing_dir))
     mp.setenv("ATP_PUBLISHED", str(settings.published))

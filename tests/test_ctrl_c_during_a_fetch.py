@@ -13,7 +13,7 @@ import time
 from dataclasses import replace
 
 from fake_census import FakeCensusApi, fixture_dataset
-from tests.conftest import ROOT, point_cli_at
+from tests.conftest import ROOT, at_api, point_cli_at
 
 RUN_SCRIPT = "import sys; from orchestration.cli import main; sys.exit(main(['run']))"
 
@@ -21,7 +21,7 @@ RUN_SCRIPT = "import sys; from orchestration.cli import main; sys.exit(main(['ru
 def test_ctrl_c_during_a_slow_request_ends_the_run_at_once(env, monkeypatch):
     # The API holds every 2026 request for two minutes (the client's read timeout).
     with FakeCensusApi(fixture_dataset(), timeout_sleep=120) as api:
-        point_cli_at(monkeypatch, replace(env, base_url=api.base_url, start_year=2025))
+        point_cli_at(monkeypatch, replace(at_api(env, api), start_year=2025))
         api.set_fault_for(None, 2026, "timeout", times=10)
         environment = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
         run = subprocess.Popen(
@@ -65,7 +65,7 @@ def test_ctrl_c_to_the_process_group_under_an_instance_is_one_clean_line(
     home.mkdir()
     shutil.copy(ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
     with FakeCensusApi(fixture_dataset(), timeout_sleep=120) as api:
-        point_cli_at(monkeypatch, replace(env, base_url=api.base_url, start_year=2025))
+        point_cli_at(monkeypatch, replace(at_api(env, api), start_year=2025))
         api.set_fault_for(None, 2026, "timeout", times=10)
         run = subprocess.Popen(
             [sys.executable, "-u", "-c", RUN_SCRIPT],

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from fake_census import FakeCensusApi, fixture_dataset
 from orchestration.cli import main
-from tests.conftest import SENTINEL_KEY, point_cli_at
+from tests.conftest import SENTINEL_KEY, at_api, point_cli_at
 
 
 def test_a_refused_key_gives_its_advice_once(env, monkeypatch, capfd):
     monkeypatch.delenv("DAGSTER_HOME", raising=False)  # an ephemeral Dagster instance
     with FakeCensusApi(fixture_dataset(), valid_keys={"the-real-key"}) as api:
-        point_cli_at(monkeypatch, replace(env, base_url=api.base_url))  # 2024..2026
+        point_cli_at(monkeypatch, at_api(env, api))  # 2024..2026
         assert main(["run"]) == 1
         assert len(api.data_requests) == 1  # the run stopped at the first answer
     out, err = capfd.readouterr()

@@ -25,7 +25,7 @@ from ingest.errors import (
 )
 from ingest.partitions import fetch_and_load, load_years
 from ingest.settings import KEY_HELP, Settings
-from tests.conftest import FAST_POLICY, SENTINEL_KEY
+from tests.conftest import FAST_POLICY, SENTINEL_KEY, at_api
 
 
 def stored_rows(settings) -> list[tuple]:
@@ -488,9 +488,7 @@ def test_ctrl_c_while_a_year_is_fetched_stops_load_years_at_once(env):
     with FakeCensusApi(fixture_dataset(), timeout_sleep=60) as api:
         census = CensusClient(api.base_url, SENTINEL_KEY, policy=RetryPolicy(backoff_base=30))
         api.set_fault_for("imports", 2025, "timeout", times=5)
-        years = load_years(
-            replace(env, base_url=api.base_url), "imports", [2024, 2025], client=census
-        )
+        years = load_years(at_api(env, api), "imports", [2024, 2025], client=census)
         assert next(years)[1].status == "loaded"
         signaller = _interrupt_main_thread_once(api, 2025)
         started = time.monotonic()

@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import duckdb
@@ -26,7 +25,7 @@ from ingest.errors import (
 )
 from ingest.landing import land, landed_files, newest_landed
 from ingest.partitions import fetch_and_load, load_years, reload_from_landing
-from tests.conftest import SENTINEL_KEY
+from tests.conftest import SENTINEL_KEY, at_api
 
 
 def raw_rows(settings, flow="imports", year=None):
@@ -465,7 +464,7 @@ def test_a_body_many_times_the_real_size_loads_within_the_memory_cap(tmp_path):
 def test_both_flows_of_a_run_can_share_one_budget(env):
     # A refused key: the first request of the run is the only one, across both flows.
     with FakeCensusApi(fixture_dataset(), valid_keys={"the-real-key"}) as api:
-        settings = replace(env, base_url=api.base_url)
+        settings = at_api(env, api)
         budget = RetryBudget()
         outcomes = [
             outcome

@@ -26,6 +26,11 @@ def test_every_asset_key():
         "raw/census_hitech_exports",
         "raw/census_hitech_imports_history",
         "raw/census_hitech_exports_history",
+        "raw/census_hs_imports",
+        "raw/census_hs_exports",
+        "raw/census_hs_imports_history",
+        "raw/census_hs_exports_history",
+        "raw/atp_codes",
         "staging/atp_categories",
         "staging/stg_census__hitech_history",
         "staging/stg_census__hitech_imports",
@@ -135,6 +140,11 @@ def test_the_raw_step_loads_both_flows_with_optional_outputs_and_the_release_che
         "raw/census_hitech_exports",
         "raw/census_hitech_imports_history",
         "raw/census_hitech_exports_history",
+        "raw/census_hs_imports",  # product detail, in the same step (one writer, one budget)
+        "raw/census_hs_exports",
+        "raw/census_hs_imports_history",
+        "raw/census_hs_exports_history",
+        "raw/atp_codes",
     }
     outputs = {raw.get_output_name_for_asset_key(key) for key in raw.keys}
     assert not any(o.is_required for o in raw.node_def.output_defs if o.name in outputs)
