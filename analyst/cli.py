@@ -1,4 +1,5 @@
-"""The analyst subcommands of `atp` (report, partner, category, sql, export, html, brief):
+"""The analyst subcommands of `atp` (report, partner, category, products, sql, export, html,
+brief, digest, status):
 read-only, on the published copy (ATP_PUBLISHED). `register` adds them to the `atp` parser; their
 modules load only when one runs, and only DuckDB, so they start fast.
 """
@@ -27,6 +28,7 @@ data/atp.duckdb, that every successful `make run` refreshes):
   atp sql "SELECT year, atp_imports_usd FROM marts.fct_us_atp_year ORDER BY year"
   atp export --format csv                 # to data/export/ (or --out DIR)
   atp brief mexico --year 2024            # the story: headline, drivers, the mart of each figure
+  atp products mexico --year 2024         # the 10-digit products behind the change
   atp html --partner mexico               # a brief page with its charts
   atp status                              # last checked, changed, published; next refresh
   atp digest                              # what the latest publication brought
@@ -215,6 +217,41 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--out", type=Path, metavar="FILE", help="write to FILE instead of standard output"
     )
 
+    products = commands.add_parser(
+        "products",
+        help="which 10-digit products drove one partner's ATP trade in a year",
+        description="The products (10-digit codes on the year's ATP code list) of one country's "
+        "ATP trade with the U.S. in a year: value, change and YoY % against the same months of "
+        "the year before, and each product's contribution in points to the partner's ATP change "
+        "(the points of all its products add up to its ATP YoY %). Largest change first, or "
+        "--by value. csv and json give whole dollars and unrounded percentages.",
+    )
+    products.add_argument(
+        "partner",
+        nargs="+",
+        metavar="CODE_OR_NAME",
+        help="a country's Census code (2010) or name (mexico), as `atp partner`",
+    )
+    _year_option(
+        products,
+        required=False,
+        help="calendar year, e.g. 2024 (default: the latest full year)",
+    )
+    _flow_option(products)
+    products.add_argument(
+        "--group",
+        metavar="CODE_OR_NAME",
+        help="only one ATP group's products, as `atp category` takes it (08, aerospace)",
+    )
+    _top_option(products, "products")
+    products.add_argument(
+        "--by",
+        choices=("change", "value"),
+        default="change",
+        help="order by the change in dollars, largest either way (default), or by value",
+    )
+    _format_option(products, TABLE_FORMATS, FIGURES_HELP)
+
     digest = commands.add_parser(
         "digest",
         help="what the latest publication brought: months arrived or revised, the newest month, "
@@ -233,7 +270,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "unrounded percent, the marts' column names",
     )
 
-    for parser in (report, partner, category, sql, export, html, brief, digest):
+    for parser in (report, partner, category, products, sql, export, html, brief, digest):
         parser.set_defaults(handler=run)
 
     commands.add_parser(

@@ -33,6 +33,7 @@ from analyst.formats import (
     source_line,
     sql_display,
 )
+from analyst.products import products
 from analyst.queries import (
     AnalystError,
     Category,
@@ -587,6 +588,7 @@ def digest(args: argparse.Namespace, settings: Settings) -> str:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], str]] = {
     "report": report,
+    "products": products,
     "html": html,
     "partner": partner,
     "category": category,

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingest.warehouse import ensure_raw_tables
 from tests.conftest import ROOT
 
 DBT = Path(sys.executable).parent / "dbt"
@@ -130,6 +131,8 @@ def write_raw(path: Path, cells: dict[tuple, int | str | None]) -> None:
                     f"INSERT INTO raw.{table} VALUES (?, ?, ?, ?, ?, ?, ?, TIMESTAMP '2026-03-01 06:00', ?)",
                     rows,
                 )
+        # The other raw tables, as the loader makes them (no product detail here).
+        ensure_raw_tables(con)
 
 
 def dbt_build(folder: Path, cells: dict) -> dict:

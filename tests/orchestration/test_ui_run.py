@@ -83,7 +83,7 @@ def test_the_checks_carry_severity_and_name_the_stored_rows(run):
         if e.dagster_event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ]
     by_name = {c.check_name: c for c in evaluations if c.asset_key.path[0] != "raw"}
-    assert len(by_name) == 37 and all(c.passed for c in by_name.values())
+    assert len(by_name) == 45 and all(c.passed for c in by_name.values())
     for name, check in by_name.items():
         expected = dg.AssetCheckSeverity.WARN if name in WARN_LEVEL else dg.AssetCheckSeverity.ERROR
         assert check.severity == expected, name
