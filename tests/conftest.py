@@ -57,6 +57,7 @@ LONGEST_FIRST = (
     "tests/test_killed_runs.py",
     "tests/test_operations.py",
     "tests/test_refresh_by_change.py",
+    "tests/test_products_pipeline.py",
 )
 
 
