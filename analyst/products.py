@@ -146,8 +146,7 @@ def _table(name, code, year, months, args, group, rows) -> Table:
             ]
             for n, r in enumerate(rows, 1)
         ],
-        title=f"{what} in U.S. {direction} {name} "
-        f"({code}), {year}{period} ({basis}; {ordered})",
+        title=f"{what} in U.S. {direction} {name} ({code}), {year}{period} ({basis}; {ordered})",
         headers=[
             "Rank",
             "Code",
