@@ -164,3 +164,18 @@ def test_answers_too_large_are_split_and_the_marts_do_not_change(env, fake_api, 
     }
     assert all("more after splits" in note for note in notes) and len(notes) >= 1
     assert _published(split, "SELECT * FROM marts.fct_atp_product_year ORDER BY ALL") == whole
+
+
+def test_a_rebuild_restores_product_detail_from_the_landing_zone_alone(env, fake_api):
+    code, out = _run(env, dg.DagsterInstance.ephemeral())
+    assert code == 0, out
+    before = _published(env, "SELECT * FROM marts.fct_atp_product_year ORDER BY ALL")
+    env.warehouse.unlink()
+    fake_api.stop()  # no network: everything comes from the landing zone
+    out: list[str] = []
+    code = run_pipeline(
+        env, "landing", years=YEARS, instance=dg.DagsterInstance.ephemeral(), out=out.append
+    )
+    assert code == 0, out
+    assert "  exports 2025 products: 2,076 rows, 12 month(s) 2025-01..2025-12" in out
+    assert _published(env, "SELECT * FROM marts.fct_atp_product_year ORDER BY ALL") == before

@@ -35,6 +35,7 @@ WARN_LEVEL = {
     "hitech_total_gaps_stg_census__hitech_exports",
     "us_total_gaps_stg_census__hitech_imports",
     "us_total_gaps_stg_census__hitech_exports",
+    "product_coverage_under_99_pct",
 }
 
 
