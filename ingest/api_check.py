@@ -7,7 +7,9 @@ one row that says what is wrong:
 - one keyed request per flow for the newest month due (`time=YYYY-MM`): it answers, its header
   has every requested column, its values are whole dollars (empty or null cells count as
   missing), it carries the total markers (a '-' or '' CTY_CODE row, a '-' or '' HITECH row), each
-  partner's total reconciles with 00 + 01..10, and it holds a plausible number of countries.
+  partner's total reconciles with 00 + 01..10, and it holds a plausible number of countries;
+- with product detail on: each `hs` endpoint's `variables.json` lists what the product requests
+  name, and each flow's ATP code list for the year of that month is there and is a list.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from ingest.atp_code_lists import AtpCodeListError, fetch_code_list, list_url
 from ingest.census_format import CensusTable, missing_columns, normalize_total, table_from_json
 from ingest.client import CensusClient, RetryPolicy
-from ingest.datasets import FLOWS, HITECH
+from ingest.datasets import FLOWS, HITECH, HS, CensusDataset
 from ingest.errors import CensusError
 from ingest.releases import newest_month_due
 from ingest.settings import KEY_HELP
@@ -51,14 +54,20 @@ def check_api(
     client: CensusClient | None = None,
     *,
     min_countries: int = MIN_COUNTRIES,
+    atp_codes_base_url: str | None = None,
 ) -> list[CheckRow]:
     """Check the API at `base_url` (or through `client`, which then decides the URL, key and
     retries) and return one row per check, variables first, then each flow's month. The month
-    is the newest one due on `today` (`lag_days` after its end)."""
+    is the newest one due on `today` (`lag_days` after its end). With `atp_codes_base_url`
+    (product detail), also the hs endpoints' variables and that year's ATP code lists."""
     keyed = client is not None or bool(api_key)
     client = client or CensusClient(base_url, api_key or "", policy=CHECK_POLICY)
     month = newest_month_due(today, lag_days)
-    rows = [_check_variables(client, flow) for flow in FLOWS]
+    datasets = (HITECH, HS) if atp_codes_base_url else (HITECH,)
+    rows = [_check_variables(client, flow, dataset) for dataset in datasets for flow in FLOWS]
+    if atp_codes_base_url:
+        year = int(month[:4])
+        rows += [_check_code_list(client, atp_codes_base_url, flow, year) for flow in FLOWS]
     for flow in FLOWS:
         if not keyed:
             rows.append(
@@ -73,14 +82,14 @@ def check_api(
     return rows
 
 
-def _check_variables(client: CensusClient, flow: str) -> CheckRow:
-    endpoint = HITECH.endpoint(flow)
+def _check_variables(client: CensusClient, flow: str, dataset: CensusDataset) -> CheckRow:
+    endpoint = dataset.endpoint(flow)
     check = f"{endpoint} variables"
     try:
-        listed = client.fetch_variables(flow)
+        listed = client.fetch_variables(flow, dataset)
     except CensusError as exc:
         return CheckRow(check, False, str(exc))
-    wanted = HITECH.columns(flow)
+    wanted = [*dataset.columns(flow), *dataset.pinned]
     gone = [name for name in wanted if name not in listed]
     if gone:
         return CheckRow(
@@ -91,6 +100,22 @@ def _check_variables(client: CensusClient, flow: str) -> CheckRow:
             "ingest/datasets.py.",
         )
     return CheckRow(check, True, f"{endpoint} lists {', '.join(wanted)}")
+
+
+def _check_code_list(client: CensusClient, base_url: str, flow: str, year: int) -> CheckRow:
+    check = f"ATP code list {flow} {year}"
+    url = list_url(base_url, flow, year)
+    skipped = f"{flow} {year} product detail would be skipped"
+    try:
+        found = fetch_code_list(base_url, flow, year, client)
+    except AtpCodeListError as exc:
+        return CheckRow(check, False, f"{exc}: {skipped}")
+    except CensusError as exc:
+        return CheckRow(check, False, str(exc))
+    if found is None:
+        return CheckRow(check, False, f"not found: {url} answered HTTP 404: {skipped}")
+    groups = len({code.group for code in found.codes})
+    return CheckRow(check, True, f"{len(found.codes)} codes in {groups} ATP groups at {url}")
 
 
 def _check_month(

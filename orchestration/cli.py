@@ -97,7 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Reads each endpoint's variables.json (no key needed) and checks that every "
         "variable the pipeline requests is listed; then, with CENSUS_API_KEY, makes one small "
         "request per flow (the newest month due) and checks its header, total markers, value "
-        "types, reconciliation and number of countries. Exit 1 if any check fails.",
+        "types, reconciliation and number of countries. With product detail on (ATP_PRODUCTS), "
+        "also the hs endpoints' variables and that year's two ATP code lists. Exit 1 if any "
+        "check fails.",
     ).set_defaults(handler=_check_api)
     analyst_cli.register(commands)
     return parser
@@ -168,7 +170,13 @@ def _prepare(args: argparse.Namespace, settings: Settings) -> int:
 def _check_api(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.api_check import check_api
 
-    rows = check_api(settings.base_url, settings.api_key, census_today(), settings.release_lag_days)
+    rows = check_api(
+        settings.base_url,
+        settings.api_key,
+        census_today(),
+        settings.release_lag_days,
+        atp_codes_base_url=settings.atp_codes_base_url if settings.products else None,
+    )
     width = max(len(row.check) for row in rows)
     print(f"Census API at {settings.base_url}")
     for row in rows:
