@@ -41,7 +41,7 @@ from analyst.queries import (
 )
 from analyst.report_data import MONTHS
 from ingest.partner_names import display_name
-from ingest.warehouse import MARTS
+from ingest.warehouse import MARTS, mart_tables
 
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
 ORDINALS += ("tenth",)
@@ -73,6 +73,9 @@ class Brief:
     drivers: list[dict[str, Any]]  # fct_atp_partner_contribution_year, largest effect first
     share_shift: dict[str, Any] | None  # fct_atp_partner_share_shift_year (countries only)
     published: dict[str, Any] = field(default_factory=dict)  # main.publication
+    # fct_atp_product_year: the products that moved most (countries, when the copy has product
+    # detail), largest change first
+    products: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def other(self) -> str:
@@ -156,8 +159,36 @@ def load_brief(con: duckdb.DuckDBPyConnection, text: str, year: int, flow: str) 
             )
         )
         shift = shifts[0] if shifts else None
+    products = _moved_products(con, partner, year, flow)
     return Brief(
-        partner, year, flow, months, rows[0], ranking, us, drivers, shift, publication(con)
+        partner,
+        year,
+        flow,
+        months,
+        rows[0],
+        ranking,
+        us,
+        drivers,
+        shift,
+        publication(con),
+        products,
+    )
+
+
+PRODUCTS_SHOWN = 3
+
+
+def _moved_products(con, partner: Partner, year: int, flow: str) -> list[dict[str, Any]]:
+    """The products that moved most, when the copy has product detail for the partner."""
+    if partner.kind != "country" or "fct_atp_product_year" not in mart_tables(con):
+        return []
+    return records(
+        con.execute(
+            f"SELECT * FROM {MARTS}.fct_atp_product_year "
+            "WHERE partner_code = ? AND year = ? AND flow = ? AND change_usd IS NOT NULL "
+            "ORDER BY abs(change_usd) DESC, commodity_code LIMIT ?",
+            [partner.code, year, flow, PRODUCTS_SHOWN],
+        )
     )
 
 
@@ -290,6 +321,9 @@ class Sentences:
     drivers_heading: str
     drivers: str
     drivers_table: Table | None
+    products_heading: str
+    products: str | None  # None: the copy has no product detail for the partner
+    products_table: Table | None
     top_heading: str
     top_table: Table
     footer: list[str]
@@ -304,6 +338,7 @@ class Sentences:
             "goods": self.goods,
             "us_totals": self.us_totals,
             "drivers": self.drivers,
+            "products": self.products,
             "footer": self.footer,
         }
 
@@ -328,6 +363,9 @@ def sentences(b: Brief) -> Sentences:
         drivers_heading="What drove the change",
         drivers=_drivers_sentence(b, then),
         drivers_table=_drivers_table(b, now),
+        products_heading="Which products",
+        products=_products_sentence(b),
+        products_table=_products_table(b),
         top_heading=(
             f"Top {plural(len(b.top), 'ATP exporter')} to the U.S., {now}"
             if b.flow == "imports"
@@ -552,6 +590,60 @@ def _drivers_table(b: Brief, now: str) -> Table | None:
     )
 
 
+def _products_sentence(b: Brief) -> str | None:
+    """'The products that moved most: smartphones (8517130000) +$0.80 billion (+0.8 points),
+    ...' from fct_atp_product_year, in the brief's flow."""
+    if not b.products:
+        return None
+    listed = [
+        f"{_product_name(p)} ({p['commodity_code']}, {p['atp_group_name']}) "
+        f"{signed_money(p['change_usd'])}"
+        + (
+            f" ({points(p['contribution_pts'])} points)"
+            if p["contribution_pts"] is not None
+            else ""
+        )
+        for p in b.products
+    ]
+    joined = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+    noun = (
+        "product that moved most" if len(listed) == 1 else f"{len(listed)} products that moved most"
+    )
+    return f"The {noun}, of the 10-digit codes on the {b.year} ATP list: {joined}."
+
+
+def _product_name(p: dict[str, Any]) -> str:
+    """Census's capitals read as a name in a sentence."""
+    return (p["commodity_description"] or p["commodity_code"]).strip().lower()
+
+
+def _products_table(b: Brief) -> Table | None:
+    if not b.products:
+        return None
+    now = period(b.year, b.months)
+    columns = ["commodity_code", "commodity_description", "atp_group_name", "change_usd"]
+    columns += ["contribution_pts", "yoy_pct", "value_usd"]
+    return Table(
+        columns=columns,
+        rows=[[p[c] for c in columns] for p in b.products],
+        headers=["Code", "Product", "ATP group", "Change $bn", "Points", "YoY %", f"{now} $bn"],
+        display=[
+            [
+                p["commodity_code"],
+                p["commodity_description"],
+                p["atp_group_name"],
+                bn(p["change_usd"], sign=True),
+                points(p["contribution_pts"]) if p["contribution_pts"] is not None else "-",
+                pct(p["yoy_pct"]),
+                bn(p["value_usd"]),
+            ]
+            for p in b.products
+        ],
+        left={0, 1, 2},
+        notes=[f"All of them: `atp products {b.partner.code} --year {b.year} --flow {b.flow}`."],
+    )
+
+
 def _top_table(b: Brief) -> Table:
     f = b.flow
     columns = ["rank", "partner_code", "partner_name", f"atp_{f}_usd", f"atp_{f}_change_usd"]
@@ -601,6 +693,8 @@ def footer(b: Brief) -> list[str]:
             "; share shift: marts.fct_atp_partner_share_shift_year; what drove the change: "
             "marts.fct_atp_partner_contribution_year"
         )
+    if b.products:
+        figures += "; which products: marts.fct_atp_product_year"
     return [
         source_line(b.published),
         f"{about[0][0].upper()}{about[0][1:]}; {about[1]}.",
@@ -619,6 +713,9 @@ def render_markdown_brief(b: Brief) -> str:
     parts += ["", f"### {s.drivers_heading}", "", s.drivers]
     if s.drivers_table is not None:
         parts += ["", render_markdown(s.drivers_table)]
+    if s.products is not None:
+        parts += ["", f"### {s.products_heading}", "", s.products]
+        parts += ["", render_markdown(s.products_table)]
     parts += ["", f"### {s.top_heading}", "", render_markdown(s.top_table)]
     parts += ["", "---", ""]
     parts += [f"{line}  " for line in s.footer[:-1]] + [s.footer[-1]]
@@ -645,6 +742,7 @@ def brief_document(b: Brief) -> dict[str, Any]:
             "top": b.top,
             "us_total": b.us,
             "drivers": b.drivers,
+            "products": b.products,
             "data_through": b.published.get("newest_month"),
             "published_at": b.published.get("published_at"),
             "source": source_line(b.published),
@@ -654,6 +752,7 @@ def brief_document(b: Brief) -> dict[str, Any]:
                 "us_total": "marts.fct_us_atp_year",
                 "share_shift": "marts.fct_atp_partner_share_shift_year" if b.ranked else None,
                 "drivers": "marts.fct_atp_partner_contribution_year" if b.ranked else None,
+                "products": "marts.fct_atp_product_year" if b.products else None,
             },
         }
     )

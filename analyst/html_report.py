@@ -458,6 +458,8 @@ def render_partner_page(con: duckdb.DuckDBPyConnection, brief: Brief) -> str:
     sections = [_brief_words(words)]
     if brief.ranked:
         sections.append(_drivers_section(brief, words, footer))
+        if words.products is not None:
+            sections.append(_products_section(brief, words, footer))
         if "fct_atp_partner_t12m" in mart_tables(con):
             sections.append(_t12m_chart(brief, rd.partner_t12m(con, brief.partner.code), footer))
         mix = rd.partner_group_mix(con, brief.partner.code, brief.year)
@@ -525,6 +527,44 @@ def _drivers_section(brief: Brief, words: Sentences, footer) -> str:
         )
         parts.append(_figure(svg))
     return "".join(parts)
+
+
+def _products_section(brief: Brief, words: Sentences, footer) -> str:
+    """Which products moved most: the sentence, the table and their changes as bars, each bar
+    labelled with its product (no legend to look up)."""
+    parts = [
+        f'<section class="brief"><h2>{charts.esc(words.products_heading)}</h2>'
+        f"<p>{charts.esc(words.products)}</p>",
+        _html_table(words.products_table),
+        "</section>",
+    ]
+    side = "exports to the U.S." if brief.flow == "imports" else "imports from the U.S."
+    frame = charts.Frame(
+        "chart-products",
+        f"The products that moved {possessive(brief.name)} ATP {side} most, "
+        f"{period(brief.year, brief.months)}",
+        f"change in $ billions against {period(brief.year - 1, brief.months)}, by 10-digit code",
+        footer,
+    )
+    svg = charts.bar_chart(
+        frame,
+        # Sentence case: Census's capitals run wider than the label room measured for them.
+        [
+            _short((p["commodity_description"] or p["commodity_code"]).capitalize())
+            for p in brief.products
+        ],
+        [p["change_usd"] / 1e9 for p in brief.products],
+        fmt=lambda v: f"{v:+.2f}",
+        negative="Fell",
+        positive="Rose",
+    )
+    parts.append(_figure(svg))
+    return "".join(parts)
+
+
+def _short(text: str | None, limit: int = 32) -> str:
+    text = (text or "").strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _t12m_chart(brief: Brief, data: dict, footer) -> str:

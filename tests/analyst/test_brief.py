@@ -112,6 +112,27 @@ def test_markdown_brief_of_a_full_year(published, con, capsys):
         "Points: the group's change / Mexico's ATP exports to the U.S. in 2024, x 100; they add "
         "up to its +25.0% YoY.\n"
         "\n"
+        "### Which products\n"
+        "\n"
+        # the fake shares each group among the list's codes by fixed weights (fake_census/products.py)
+        "The 3 products that moved most, of the 10-digit codes on the 2025 ATP list: machines for "
+        "reception, conversion and transmission of data, nesoi (8517620090, Information & "
+        "Communications) +$5.60 billion (+5.8 points), processing units for automatic data "
+        "processing machines, nesoi (8471500150, Information & Communications) +$3.20 billion "
+        "(+3.3 points) and electronic integrated circuits: processors and controllers "
+        "(8542310000, Electronics) +$2.40 billion (+2.5 points).\n"
+        "\n"
+        "| Code | Product | ATP group | Change $bn | Points | YoY % | 2025 $bn |\n"
+        "| :--- | :--- | :--- | ---: | ---: | ---: | ---: |\n"
+        "| 8517620090 | MACHINES FOR RECEPTION, CONVERSION AND TRANSMISSION OF DATA, NESOI | "
+        "Information & Communications | +5.60 | +5.8 | +25.0 | 28.00 |\n"
+        "| 8471500150 | PROCESSING UNITS FOR AUTOMATIC DATA PROCESSING MACHINES, NESOI | "
+        "Information & Communications | +3.20 | +3.3 | +25.0 | 16.00 |\n"
+        "| 8542310000 | ELECTRONIC INTEGRATED CIRCUITS: PROCESSORS AND CONTROLLERS | Electronics "
+        "| +2.40 | +2.5 | +25.0 | 12.00 |\n"
+        "\n"
+        "All of them: `atp products 2010 --year 2025 --flow imports`.\n"
+        "\n"
         "### Top 5 ATP exporters to the U.S., 2025\n"
         "\n"
         "| Rank | Partner | ATP $bn | Change $bn | YoY % | Share % |\n"
@@ -131,7 +152,7 @@ def test_markdown_brief_of_a_full_year(published, con, capsys):
         "Figures from the published marts: the partner's ATP, share, rank, the other direction, "
         "goods and the top 5: marts.fct_atp_partner_year; U.S. totals: marts.fct_us_atp_year; "
         "share shift: marts.fct_atp_partner_share_shift_year; what drove the change: "
-        "marts.fct_atp_partner_contribution_year.\n"
+        "marts.fct_atp_partner_contribution_year; which products: marts.fct_atp_product_year.\n"
     )
 
 
@@ -452,11 +473,17 @@ def test_html_brief_page_with_its_charts(published, capsys, tmp_path):
     page = page_path.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
     ids = re.findall(r'<svg class="chart" id="([^"]+)"', page)
-    assert ids == ["chart-contributions", "chart-t12m", "chart-partner-mix"]
+    assert ids == ["chart-contributions", "chart-products", "chart-t12m", "chart-partner-mix"]
     assert "Mexico&#x27;s ATP exports to the U.S. rose 25.0% (+$24.00 billion) in 2025" in page
     # contributions: ten bars, group 04 the first and largest (+12.5 points)
     bars = re.findall(r'<rect class="bar" data-name="([^"]+)"', page)
-    assert len(bars) == 10 and bars[0] == "Information &amp; Communications"
+    assert len(bars) == 10 + 3 and bars[0] == "Information &amp; Communications"
+    # which products: three bars labelled with the products themselves
+    assert bars[10:] == [
+        "Machines for reception, convers…",
+        "Processing units for automatic…",
+        "Electronic integrated circuits:…",
+    ]
     assert "+12.5 pts" in page
     # self-contained: nothing to fetch
     for tag in ("<script", "<link", "<img", "<iframe"):

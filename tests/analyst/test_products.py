@@ -155,3 +155,31 @@ def test_what_it_cannot_answer_is_one_line(published, capsys, args, message):
     code, out, err = atp(capsys, *args)
     assert code == 2 and out == ""
     assert err.startswith("atp products: ") and message in err and err.count("\n") == 1
+
+
+def test_the_brief_says_which_products_moved_most(published, capsys):
+    assert main(["brief", "mexico", "--year", "2025"]) == 0
+    text = capsys.readouterr().out
+    section = text.split("### Which products\n\n", 1)[1].split("\n\n###", 1)[0]
+    assert section.startswith(
+        "The 3 products that moved most, of the 10-digit codes on the 2025 ATP list: machines for "
+        "reception, conversion and transmission of data, nesoi (8517620090, Information & "
+        "Communications) +$5.60 billion (+5.8 points), "
+    )
+    assert "| 8542310000 | ELECTRONIC INTEGRATED CIRCUITS: PROCESSORS AND CONTROLLERS |" in section
+    assert "which products: marts.fct_atp_product_year" in text
+    assert main(["brief", "mexico", "--year", "2025", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    codes = [p["commodity_code"] for p in document["products"]]
+    marts = query(
+        published,
+        "SELECT commodity_code FROM marts.fct_atp_product_year WHERE partner_code = '2010' AND "
+        "year = 2025 AND flow = 'imports' ORDER BY abs(change_usd) DESC, commodity_code LIMIT 3",
+    )
+    assert codes == [code for (code,) in marts]
+    assert document["marts"]["products"] == "marts.fct_atp_product_year"
+
+
+def test_a_grouping_brief_has_no_products(published, capsys):
+    assert main(["brief", "european union", "--year", "2025"]) == 0
+    assert "Which products" not in capsys.readouterr().out
