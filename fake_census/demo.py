@@ -104,6 +104,7 @@ def next_steps(folder: Path, year: int) -> str:
             f"  {atp} report --year {year}",
             f"  {atp} partner mexico",
             f"  {atp} category aerospace --year {year}",
+            f"  {atp} products mexico --year {year}",
             f'  {atp} sql "SELECT * FROM fct_us_atp_year ORDER BY year"',
             f"HTML report: {shown['ATP_REPORT_DIR']}/index.html",
             *(
