@@ -39,8 +39,11 @@ from importlib import metadata
 from pathlib import Path
 
 from fake_census import FakeCensusApi, synthetic_dataset
+from fake_census.code_lists import synthetic_codes
 from fake_census.server import parse_time
+from ingest.client import CensusClient, RetryBudget
 from ingest.datasets import HITECH
+from ingest.products import fetch_products
 from ingest.settings import census_today
 from orchestration.schedules import refresh_years
 
@@ -64,6 +67,17 @@ TARGET_SECONDS = {FULL_RUN: 30.0, "report": 1.0}
 TARGET_RATIO = {REFRESH: 0.25, REFRESH_REVISED: 0.6}
 TARGET_RSS_MB = 500.0  # the largest single process
 TARGET_TREE_MB = 800.0  # the whole process tree at once
+# Product detail (issue "Which products"), at the live API's volume: ~600 ATP codes a year, each
+# partner trading a fifth of them, answers over 50,000 rows never coming (HTTP 504).
+FULL_RUN_PRODUCTS = "full run with products"
+REFRESH_PRODUCTS = "refresh 2 years with products, nothing new"
+PRODUCT_RATIO = {FULL_RUN_PRODUCTS: (2.5, FULL_RUN), REFRESH_PRODUCTS: (0.25, FULL_RUN_PRODUCTS)}
+MAX_PRODUCT_REQUESTS_PER_FLOW_YEAR = 30
+PRODUCT_RSS_MB = 600.0
+PRODUCT_TREE_MB = 900.0
+N_CODES = 600
+PRODUCT_DENSITY = 0.2
+MAX_ANSWER_ROWS = 50_000
 
 
 # ---------------------------------------------------------------------------------------------
@@ -82,6 +96,8 @@ class Measurement:
     sys_s: float
     requests: int = 0
     requests_per_year: dict[int, int] = field(default_factory=dict)
+    product_requests: int = 0  # to the hs endpoints
+    product_requests_per_flow_year: int = 0  # the most for one flow and year
     statuses: dict[str, int] = field(default_factory=dict)
     phases: dict[str, float] = field(default_factory=dict)
     largest_processes: list = field(default_factory=list)  # [name, sampled peak RSS MB]
@@ -295,6 +311,10 @@ def count_requests(api: FakeCensusApi, m: Measurement) -> None:
             per_year[y] += 1
     m.requests_per_year = dict(sorted(per_year.items()))
     m.statuses = dict(Counter(str(r.status) for r in reqs))
+    products = api.product_requests
+    m.product_requests = len(products)
+    per_flow_year = Counter((r.path.split("/")[-2], r.param("time")[5:9]) for r in products)
+    m.product_requests_per_flow_year = max(per_flow_year.values(), default=0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -307,7 +327,9 @@ def released_through(today: date) -> tuple[int, int]:
     return (today.year, month) if month >= 1 else (today.year - 1, 12)
 
 
-def make_env(workdir: Path, api: FakeCensusApi, start_year: int) -> dict[str, str]:
+def make_env(
+    workdir: Path, api: FakeCensusApi, start_year: int, products: bool = False
+) -> dict[str, str]:
     dagster_home = workdir / "dagster_home"
     dagster_home.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "orchestration" / "dagster.yaml", dagster_home / "dagster.yaml")
@@ -318,8 +340,8 @@ def make_env(workdir: Path, api: FakeCensusApi, start_year: int) -> dict[str, st
     env.update(
         CENSUS_API_BASE_URL=api.base_url,
         CENSUS_ATP_CODES_BASE_URL=api.atp_codes_base_url,
-        # The scenarios time the hitech pipeline; product detail has no scenario yet.
-        ATP_PRODUCTS="0",
+        # The first scenarios time the hitech pipeline alone; the product ones with it.
+        ATP_PRODUCTS="1" if products else "0",
         CENSUS_API_KEY=DUMMY_KEY,
         ATP_START_YEAR=str(start_year),
         ATP_WAREHOUSE=str(workdir / "warehouse.duckdb"),
@@ -430,6 +452,8 @@ def summarize(
     target_s: float | None,
     check_requests: bool,
     full_run_s: float | None = None,
+    products: bool = False,
+    ratio: float | None = None,
 ):
     ok_runs = [m for m in runs if m.exit_code == 0]
     walls = [m.wall_s for m in runs]
@@ -445,10 +469,18 @@ def summarize(
         misses.append(f"requests/partition {per_part} > {MAX_REQUESTS_PER_PARTITION}")
     if target_s is not None and _median(walls) > target_s:
         misses.append(f"wall {_median(walls):.2f} s > {target_s:g} s")
-    if rss > TARGET_RSS_MB:
-        misses.append(f"peak RSS {rss:.0f} MB > {TARGET_RSS_MB:g} MB")
-    if tree > TARGET_TREE_MB:
-        misses.append(f"tree RSS {tree:.0f} MB > {TARGET_TREE_MB:g} MB")
+    rss_target, tree_target = (
+        (PRODUCT_RSS_MB, PRODUCT_TREE_MB) if products else (TARGET_RSS_MB, TARGET_TREE_MB)
+    )
+    if rss > rss_target:
+        misses.append(f"peak RSS {rss:.0f} MB > {rss_target:g} MB")
+    if tree > tree_target:
+        misses.append(f"tree RSS {tree:.0f} MB > {tree_target:g} MB")
+    product_requests = max((m.product_requests_per_flow_year for m in runs), default=0)
+    if products and product_requests > MAX_PRODUCT_REQUESTS_PER_FLOW_YEAR:
+        misses.append(
+            f"product requests/flow-year {product_requests} > {MAX_PRODUCT_REQUESTS_PER_FLOW_YEAR}"
+        )
     warnings = []
     return {
         "scenario": label,
@@ -463,7 +495,10 @@ def summarize(
         "tree_rss_mb": tree,
         "target_s": target_s,
         "ratio_to_full_run": _median(walls) / full_run_s if full_run_s else None,
-        "target_ratio": TARGET_RATIO.get(label),
+        "target_ratio": ratio if ratio is not None else TARGET_RATIO.get(label),
+        "products": products,
+        "product_requests_per_flow_year": product_requests,
+        "rss_targets": [rss_target, tree_target],
         "pass": not misses,
         "misses": misses,
         "warnings": warnings,
@@ -514,12 +549,20 @@ def markdown(meta, rows, overhead, notes) -> str:
         target = []
         if r["scenario"] != "report":
             target.append(f"≤{MAX_REQUESTS_PER_PARTITION} req/partition")
+        if r["products"]:
+            target.append(
+                f"≤{MAX_PRODUCT_REQUESTS_PER_FLOW_YEAR} product req/flow-year "
+                f"(max {r['product_requests_per_flow_year']})"
+            )
         if r["target_ratio"]:
-            wall += f" = {r['ratio_to_full_run']:.2f}× full"
-            target.append(f"≤{r['target_ratio']:g}× full run ({r['target_s']:.1f} s)")
+            base = "the full run" if r["scenario"] == FULL_RUN_PRODUCTS else "full run"
+            if r["scenario"] == REFRESH_PRODUCTS:
+                base = "full run with products"
+            wall += f" = {r['ratio_to_full_run']:.2f}× {base}"
+            target.append(f"≤{r['target_ratio']:g}× {base} ({r['target_s']:.1f} s)")
         else:
             target.append(f"≤{r['target_s']:g} s")
-        target += [f"≤{TARGET_RSS_MB:g} MB", f"tree ≤{TARGET_TREE_MB:g} MB"]
+        target += [f"≤{r['rss_targets'][0]:g} MB", f"tree ≤{r['rss_targets'][1]:g} MB"]
         result = "pass" if r["pass"] else "**MISS**: " + "; ".join(r["misses"])
         if r["warnings"]:
             result += " (warning: " + "; ".join(r["warnings"]) + ")"
@@ -634,7 +677,9 @@ def _main(args, launcher: Launcher, log) -> int:
     data = (
         f"synthetic, {start_year}-{today.year} ({N_YEARS} year partitions; "
         f"{last_year} through month {last_month}), 250 partners and groupings x 12 HITECH x "
-        "12 months per flow-year"
+        f"12 months per flow-year; product detail: {N_CODES} ATP codes a year, each partner "
+        f"trading {PRODUCT_DENSITY:.0%} of each group's codes, answers over {MAX_ANSWER_ROWS:,} "
+        "rows refused with HTTP 504"
     )
     meta = {
         "when": datetime.now().isoformat(timespec="seconds"),
@@ -646,11 +691,23 @@ def _main(args, launcher: Launcher, log) -> int:
     log("Checking what ru_maxrss from os.wait4 covers ...")
     rusage_check = check_rusage(launcher)
 
-    measurements: dict[str, list[Measurement]] = {FULL_RUN: [], REFRESH: [], REFRESH_REVISED: []}
+    measurements: dict[str, list[Measurement]] = {
+        FULL_RUN: [],
+        REFRESH: [],
+        REFRESH_REVISED: [],
+        FULL_RUN_PRODUCTS: [],
+        REFRESH_PRODUCTS: [],
+    }
     reports: list[Measurement] = []
     overhead = []
     workdirs = []
-    with FakeCensusApi(dataset, cache_bodies=True) as api:
+    with FakeCensusApi(
+        dataset,
+        cache_bodies=True,
+        max_answer_rows=MAX_ANSWER_ROWS,
+        product_density=PRODUCT_DENSITY,
+    ) as api:
+        api.code_lists.codes = synthetic_codes(N_CODES)
         # Warm the dataset and the encoded answers to the pipeline's exact queries, so the
         # scenarios time the pipeline, not the fake API generating and encoding JSON.
         t0 = time.perf_counter()
@@ -672,6 +729,13 @@ def _main(args, launcher: Launcher, log) -> int:
                         },
                         timeout=60,
                     ).raise_for_status()
+        # Product detail, as its query plan asks it (splits included): every flow-year.
+        client = CensusClient(api.base_url, DUMMY_KEY, budget=RetryBudget())
+        codes = [code for _, code, _ in api.code_lists.codes]
+        for year in range(start_year, today.year + 1):
+            for flow in ("imports", "exports"):
+                fetch_products(client, flow, year, codes)
+        api._product_memo.clear()  # (the last year's generated rows: not needed any more)
         api.reset()
         log(f"Fake API at {api.base_url}, warmed in {time.perf_counter() - t0:.1f} s")
         rusage_check["bench_process_rss_mb"] = round(self_rss_mb())
@@ -696,6 +760,17 @@ def _main(args, launcher: Launcher, log) -> int:
                 measure(launcher, api, REFRESH_REVISED, refresh_cmd, env, log, workdir)
             )
             api.dataset = dataset
+            # The same, with product detail (the hs endpoints and the code lists).
+            workdir = Path(tempfile.mkdtemp(prefix=f"atp-bench-products-{i}-"))
+            workdirs.append(workdir)
+            env_products = make_env(workdir, api, start_year, products=True)
+            prepare_dbt(env_products)
+            measurements[FULL_RUN_PRODUCTS].append(
+                measure(launcher, api, FULL_RUN_PRODUCTS, [ATP, "run"], env_products, log, workdir)
+            )
+            measurements[REFRESH_PRODUCTS].append(
+                measure(launcher, api, REFRESH_PRODUCTS, refresh_cmd, env_products, log, workdir)
+            )
             if i == 1:
                 report_cmd = [ATP, "report", "--year", str(last_full_year)]
                 for _ in range(args.report_runs):
@@ -728,6 +803,18 @@ def _main(args, launcher: Launcher, log) -> int:
         *(
             summarize(name, measurements[name], ratio * full_s, True, full_s)
             for name, ratio in TARGET_RATIO.items()
+        ),
+        *(
+            summarize(
+                name,
+                measurements[name],
+                ratio * _median([m.wall_s for m in measurements[base]]),
+                True,
+                _median([m.wall_s for m in measurements[base]]),
+                products=True,
+                ratio=ratio,
+            )
+            for name, (ratio, base) in PRODUCT_RATIO.items()
         ),
         summarize("report", reports, TARGET_SECONDS["report"], False),
     ]
@@ -763,6 +850,15 @@ def _main(args, launcher: Launcher, log) -> int:
             "rss_mb": TARGET_RSS_MB,
             "tree_rss_mb": TARGET_TREE_MB,
             "requests_per_partition": MAX_REQUESTS_PER_PARTITION,
+            "products": {
+                "ratio": {name: ratio for name, (ratio, _) in PRODUCT_RATIO.items()},
+                "requests_per_flow_year": MAX_PRODUCT_REQUESTS_PER_FLOW_YEAR,
+                "rss_mb": PRODUCT_RSS_MB,
+                "tree_rss_mb": PRODUCT_TREE_MB,
+                "codes": N_CODES,
+                "density": PRODUCT_DENSITY,
+                "max_answer_rows": MAX_ANSWER_ROWS,
+            },
         },
         "summary": rows,
         "rusage_check": rusage_check,

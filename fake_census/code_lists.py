@@ -62,6 +62,7 @@ class CodeLists:
 
     def __init__(self, codes=FIXTURE_CODES):
         self.codes = tuple(codes)
+        self.version = 0  # counts the lists set: the fake's cached answers name the version
         self._lock = threading.Lock()
         self._lists: dict[tuple[str, int], tuple] = {}
         self._faults: dict[tuple[str, int], list] = {}  # -> [fault, remaining or None: always]
@@ -70,6 +71,7 @@ class CodeLists:
         """Serve `codes` as this flow-year's list (a revision, or a year with other codes)."""
         with self._lock:
             self._lists[(flow, year)] = tuple(codes)
+            self.version += 1
 
     def set_fault(self, flow: str, year: int, fault: str, times: int | None = None) -> None:
         """Answer this flow-year's list with `fault`, `times` times (None: until cleared)."""
@@ -112,3 +114,20 @@ class CodeLists:
             if entry[1] <= 0:
                 del self._faults[(flow, year)]
         return entry[0]
+
+
+# Roughly how the live lists share their ~600 codes among the ten groups (weights, not counts).
+_GROUP_WEIGHTS = {"01": 4, "02": 14, "03": 8, "04": 22, "05": 12, "06": 12, "07": 6, "08": 14}
+_GROUP_WEIGHTS |= {"09": 5, "10": 3}
+
+
+def synthetic_codes(count: int = 600) -> tuple[tuple[str, str, str], ...]:
+    """`count` made-up 10-digit codes shared among the ten groups like a live list (the
+    benchmark's volume); each code is unique, each group has some."""
+    total = sum(_GROUP_WEIGHTS.values())
+    out = []
+    for group, weight in _GROUP_WEIGHTS.items():
+        for n in range(max(1, count * weight // total)):
+            code = f"{8400 + int(group) * 10:04d}{n:06d}"
+            out.append((group, code, f"SYNTHETIC ATP PRODUCT {group}-{n:03d}"))
+    return tuple(out)

@@ -11,6 +11,7 @@ commodity row is `COMM_LVL` HS10.
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 
 TOTAL_MARKERS = ("-", "")
@@ -44,8 +45,17 @@ def _weight(code: str) -> int:
     return 1 + int(code[-4:]) % 7
 
 
-def year_records(dataset, codes, flow: str, year: int) -> list[tuple[int, dict[str, str]]]:
-    """(month, {variable: string}) of every product row of the flow-year, world rows last."""
+def trades(partner: str, code: str, density: float) -> bool:
+    """Whether a partner trades a code at all (fixed per pair): real partners trade only some of
+    the ATP codes, and Census leaves the others out."""
+    return density >= 1 or zlib.crc32(f"{partner}{code}".encode()) % 1000 < density * 1000
+
+
+def year_records(
+    dataset, codes, flow: str, year: int, density: float = 1.0
+) -> list[tuple[int, dict[str, str]]]:
+    """(month, {variable: string}) of every product row of the flow-year, world rows last.
+    With `density` < 1, each partner trades that share of each group's codes (at least one)."""
     rows = dataset.rows(flow, year) or []
     by_group: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for group, code, description in codes:
@@ -82,6 +92,7 @@ def year_records(dataset, codes, flow: str, year: int) -> list[tuple[int, dict[s
         members = by_group.get(group)
         if not members or not row["value"]:
             continue
+        members = [m for m in members if trades(partner, m[0], density)] or members[:1]
         weights = [_weight(code) for code, _ in members]
         shares = [row["value"] * w // sum(weights) for w in weights]
         shares[0] += row["value"] - sum(shares)  # whole dollars, adding up exactly

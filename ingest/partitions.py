@@ -153,13 +153,18 @@ def load_years(
         try:
             for i, year in enumerate(years):
                 current = upcoming
-                # Only the fetch in flight and the one being stored are held in memory.
-                upcoming = fetch_and_land(years[i + 1]) if i + 1 < len(years) else None
+                # Only the fetch in flight and the one being stored are held in memory (a
+                # dataset whose years are large is fetched once the year before is stored).
+                ahead = dataset.fetch_ahead and i + 1 < len(years)
+                upcoming = fetch_and_land(years[i + 1]) if ahead else None
                 stored = _logged(
                     lambda fetched=current: _store(
                         settings, con, fetched.result(), accept_fewer_months=accept_fewer_months
                     )
                 )
+                if not dataset.fetch_ahead and i + 1 < len(years):
+                    current = None  # (the stored year is not held while the next one comes)
+                    upcoming = fetch_and_land(years[i + 1])
                 yield year, stored
         except BaseException as exc:
             # Ctrl-C (KeyboardInterrupt, Dagster's interrupt): neither an error nor the caller

@@ -79,16 +79,18 @@ def plan(
 ) -> list[Part]:
     """The year's codes in as few requests as fit in `max_url` characters each."""
     codes = sorted(set(codes))
-    base = f"{client.base_url}/{HS.endpoint(flow)}?"
+    base = len(f"{client.base_url}/{HS.endpoint(flow)}?{urlencode(Part(()).params(flow, year))}")
+    room = max_url - _KEY_ALLOWANCE - base
     parts: list[Part] = []
     batch: list[str] = []
+    used = 0
     for code in codes:
-        candidate = Part((*batch, code))
-        if batch and len(base + urlencode(candidate.params(flow, year))) + _KEY_ALLOWANCE > max_url:
+        length = len(urlencode([(HS.item[flow], code)])) + 1  # "&I_COMMODITY=<code>"
+        if batch and used + length > room:
             parts.append(Part(tuple(batch)))
-            batch = [code]
-        else:
-            batch.append(code)
+            batch, used = [], 0
+        batch.append(code)
+        used += length
     if batch:
         parts.append(Part(tuple(batch)))
     return parts

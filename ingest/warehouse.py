@@ -165,10 +165,12 @@ def load_code_list(
     fetched_at = fetched_at.astimezone(UTC).replace(tzinfo=None)
     with _transaction(con):
         con.execute(f"DELETE FROM {ATP_CODES_TABLE} WHERE flow = ? AND year = ?", [flow, year])
-        con.executemany(
-            f"INSERT INTO {ATP_CODES_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [[flow, year, *code, fetched_at, landing_file] for code in codes],
-        )
+        if codes:  # one statement: executemany runs one per row, 0.8 s for 600 codes
+            groups, numbers, descriptions = (list(column) for column in zip(*codes, strict=True))
+            con.execute(
+                f"INSERT INTO {ATP_CODES_TABLE} SELECT ?, ?, unnest(?), unnest(?), unnest(?), ?, ?",
+                [flow, year, groups, numbers, descriptions, fetched_at, landing_file],
+            )
     return True
 
 
