@@ -243,7 +243,7 @@ def run_child(
     return m
 
 
-RAW_LINE = re.compile(r"^\s+(imports|exports) \d{4}: ")
+RAW_LINE = re.compile(r"^\s+(imports|exports) \d{4}( products)?: ")
 
 
 def _phases(lines: list[tuple[float, str]], wall: float) -> dict[str, float]:
@@ -761,16 +761,14 @@ def _main(args, launcher: Launcher, log) -> int:
             )
             api.dataset = dataset
             # The same, with product detail (the hs endpoints and the code lists).
-            workdir = Path(tempfile.mkdtemp(prefix=f"atp-bench-products-{i}-"))
-            workdirs.append(workdir)
-            env_products = make_env(workdir, api, start_year, products=True)
+            products_dir = Path(tempfile.mkdtemp(prefix=f"atp-bench-products-{i}-"))
+            workdirs.append(products_dir)
+            env_products = make_env(products_dir, api, start_year, products=True)
             prepare_dbt(env_products)
-            measurements[FULL_RUN_PRODUCTS].append(
-                measure(launcher, api, FULL_RUN_PRODUCTS, [ATP, "run"], env_products, log, workdir)
-            )
-            measurements[REFRESH_PRODUCTS].append(
-                measure(launcher, api, REFRESH_PRODUCTS, refresh_cmd, env_products, log, workdir)
-            )
+            for name, cmd in ((FULL_RUN_PRODUCTS, [ATP, "run"]), (REFRESH_PRODUCTS, refresh_cmd)):
+                measurements[name].append(
+                    measure(launcher, api, name, cmd, env_products, log, products_dir)
+                )
             if i == 1:
                 report_cmd = [ATP, "report", "--year", str(last_full_year)]
                 for _ in range(args.report_runs):
