@@ -195,11 +195,13 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
                 asset_key=raw_asset_key(flow, dataset),
                 partition_key=key,
             )
-        for dataset, flow in dict.fromkeys((dataset, flow) for dataset, flow, _ in loaded):
-            for asset_key in _keys(dataset, flow)[:2]:
-                yield dg.MaterializeResult(asset_key=asset_key)
-        if any(dataset is HS for dataset, _, _ in loaded):
-            yield dg.MaterializeResult(asset_key=ATP_CODES_KEY)
+        # Every raw asset, product detail's too when ATP_PRODUCTS=0 (its tables as they were):
+        # the dbt step depends on them all, and Dagster skips a step an output is missing for.
+        for dataset in DATASETS.values():
+            for flow in FLOWS:
+                for asset_key in _keys(dataset, flow)[:2]:
+                    yield dg.MaterializeResult(asset_key=asset_key)
+        yield dg.MaterializeResult(asset_key=ATP_CODES_KEY)
 
     return raw_census
 

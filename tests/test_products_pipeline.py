@@ -179,3 +179,14 @@ def test_a_rebuild_restores_product_detail_from_the_landing_zone_alone(env, fake
     assert code == 0, out
     assert "  exports 2025 products: 2,076 rows, 12 month(s) 2025-01..2025-12" in out
     assert _published(env, "SELECT * FROM marts.fct_atp_product_year ORDER BY ALL") == before
+
+
+def test_without_product_detail_a_run_builds_and_publishes_and_asks_nothing_of_it(env, fake_api):
+    # The dbt step depends on the product tables too: they must not hold it back (a run with
+    # ATP_PRODUCTS=0 once published nothing and said "Nothing new").
+    code, out = _run(replace(env, products=False), dg.DagsterInstance.ephemeral())
+    assert code == 0 and out[-1] == "Done.", out
+    assert not [line for line in out if "products" in line]
+    assert fake_api.product_requests == [] and not (env.landing_dir / "hs").exists()
+    assert _published(env, "SELECT count(*) FROM marts.fct_atp_product_year") == [(0,)]
+    assert _published(env, "SELECT count(*) FROM marts.fct_atp_partner_year") == [(12,)]

@@ -13,13 +13,13 @@ with
 
 imports as (
 
-    {{ stage_census_hitech('census_hitech_imports_history', 'GEN_VAL_MO', new_vintages) }}
+    {{ stage_census('census_hitech_imports_history', 'GEN_VAL_MO', where=new_vintages) }}
 
 ),
 
 exports as (
 
-    {{ stage_census_hitech('census_hitech_exports_history', 'ALL_VAL_MO', new_vintages) }}
+    {{ stage_census('census_hitech_exports_history', 'ALL_VAL_MO', where=new_vintages) }}
 
 ),
 

@@ -1,7 +1,12 @@
-{#- The staging query shared by the two flows: the raw tables differ only in their value column
-    (GEN_VAL_MO for general imports, ALL_VAL_MO for total exports). `where`, if given, filters the
-    raw rows before any work on them (the history's incremental runs: only new vintages). -#}
-{% macro stage_census_hitech(table, value_column, where=none) -%}
+{#- The staging query of every raw Census table: the flows differ in their value column (GEN_VAL_MO
+    for general imports, ALL_VAL_MO for total exports), the datasets in their item columns
+    (hitech: HITECH and HITECH_DESC, staged as hitech_code and hitech_description; product
+    detail: I_COMMODITY / E_COMMODITY and their _SDESC, staged as commodity_code and
+    commodity_description). `where`, if given, filters the raw rows before any work on them (the
+    history's incremental runs: only new vintages). -#}
+{% macro stage_census(
+    table, value_column, item='HITECH', description='HITECH_DESC', item_name='hitech', where=none
+) -%}
 with
 
 source as (
@@ -18,14 +23,14 @@ renamed as (
     select
         -- keys: codes trimmed, total markers ('-' or '') normalized to 'TOTAL'
         {{ census_code('"CTY_CODE"') }} as partner_code,
-        {{ census_code('"HITECH"') }} as hitech_code,
+        {{ census_code('"' ~ item ~ '"') }} as {{ item_name }}_code,
         strptime(trim("time"), '%Y-%m')::date as month_start,
 
         -- partner
         trim("CTY_NAME") as partner_name,
 
         -- commodity
-        trim("HITECH_DESC") as hitech_description,
+        trim("{{ description }}") as {{ item_name }}_description,
 
         -- measure: whole U.S. dollars; an empty or NULL cell is a missing value (NULL, never
         -- 0). Text that is not a number never gets here: the loader rejects it.
@@ -44,7 +49,7 @@ final as (
     select
         -- keys
         partner_code,
-        hitech_code,
+        {{ item_name }}_code,
         month_start,
 
         -- partner
@@ -52,7 +57,7 @@ final as (
         {{ partner_kind('partner_code') }} as partner_kind,
 
         -- commodity
-        hitech_description,
+        {{ item_name }}_description,
 
         -- time
         year(month_start)::integer as year,
