@@ -138,6 +138,7 @@ class RecordedRequest:
     query: list[tuple[str, str]]  # URL-decoded, in order, including `key`
     fault: str | None = None  # the fault that answered it, if any
     status: int | None = None  # status sent (None if the connection was dropped before)
+    answered: bool = False  # the answer started (no longer counted as in flight)
     at: float = field(default_factory=time.monotonic)
 
     def param(self, name: str) -> str | None:
@@ -433,7 +434,8 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (e.g. its read timeout fired)
         finally:
-            api._in_flight(-1)
+            if not rec.answered:
+                api._in_flight(-1)
 
     def _dispatch(self, api: FakeCensusApi, rec: RecordedRequest):
         flows = {f"{API_ROOT}/{f}/{src}": (f, src) for f in FLOW_VARS for src in SOURCES}
@@ -528,6 +530,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, rec: RecordedRequest, reply: _Reply, cut_at: int | None = None):
         rec.status = reply.status
+        # Answered from here on: the client may read it and send its next request while this
+        # thread is still writing, which is no longer one in flight.
+        rec.answered = True
+        self.server.api._in_flight(-1)
         self.send_response(reply.status)
         for name, value in reply.headers:
             self.send_header(name, value)
