@@ -7,8 +7,6 @@ Dagster assets and the command line both call these, so the behaviour lives in o
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
@@ -42,6 +40,7 @@ from ingest.warehouse import (
     stored_vintages,
     writer,
 )
+from ingest.workers import DaemonPool
 
 # One INFO line per partition; `atp run` prints this logger's records as its progress.
 log = logging.getLogger(__name__)
@@ -143,7 +142,7 @@ def load_years(
             for year in years:
                 yield year, _logged(lambda year=year: _reload(settings, con, flow, year, dataset))
             return
-        worker = _Worker(f"fetch-{flow}")
+        worker = DaemonPool(1, f"fetch-{flow}")  # one fetch at a time, the next year ahead
 
         def fetch_and_land(year: int) -> Future[_Fetched]:
             return worker.submit(_fetch_and_land, settings, client, flow, year, dataset)
@@ -178,37 +177,6 @@ def load_years(
                 upcoming.cancel()
             # Never wait for a request in flight after Ctrl-C: its read timeout is 2 minutes.
             worker.shutdown(wait=not interrupted)
-
-
-class _Worker:
-    """Runs the submitted calls one at a time, in order, on a daemon thread: after Ctrl-C the
-    run neither waits for a request in flight nor joins the thread at exit, as a
-    ThreadPoolExecutor would."""
-
-    def __init__(self, name: str):
-        self._calls: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
-        self._thread.start()
-
-    def submit(self, call: Callable, *args) -> Future:
-        future: Future = Future()
-        self._calls.put((future, call, args))
-        return future
-
-    def shutdown(self, *, wait: bool) -> None:
-        self._calls.put(None)
-        if wait:
-            self._thread.join()
-
-    def _work(self) -> None:
-        while (item := self._calls.get()) is not None:
-            future, call, args = item
-            if not future.set_running_or_notify_cancel():
-                continue  # cancelled before it started
-            try:
-                future.set_result(call(*args))
-            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on it
-                future.set_exception(exc)
 
 
 def _logged(load: Callable[[], PartitionResult]) -> PartitionResult | AtpError:

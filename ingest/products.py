@@ -16,7 +16,7 @@ zone and the loader.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
@@ -27,6 +27,7 @@ from ingest.census_format import CensusTable, table_from_json
 from ingest.client import CensusClient, Fetch
 from ingest.datasets import HS
 from ingest.errors import AnswerTooLarge, CensusResponseError
+from ingest.workers import DaemonPool
 
 # The API answers HTTP 414 beyond its URL limit; the key (40 characters) comes on top.
 MAX_URL_CHARS = 6000
@@ -121,10 +122,10 @@ def fetch_products(
     pending = plan(client, flow, year, codes, max_url)
     done: list[Asked] = []
     # The budget's semaphore caps the requests in flight; the pool only needs as many threads.
-    with ThreadPoolExecutor(
-        client.budget.max_in_flight, thread_name_prefix=f"products-{flow}"
-    ) as pool:
-        running: dict[Future, Part] = {}
+    # Daemon threads: a run that stops (Ctrl-C, a failed request) never waits for the others.
+    pool = DaemonPool(client.budget.max_in_flight, f"products-{flow}")
+    running: dict[Future, Part] = {}
+    try:
         while pending or running:
             while pending:
                 part = pending.pop(0)
@@ -140,6 +141,8 @@ def fetch_products(
                         done.append(_ask(client, flow, year, part, where, splittable=False))
                     else:
                         pending.extend(halves)
+    finally:
+        pool.shutdown(wait=False)
     done.sort(key=lambda asked: (asked.part.codes[0], asked.part.first_month))
     return _combined(client, flow, year, done), done
 

@@ -91,3 +91,38 @@ def test_ctrl_c_to_the_process_group_under_an_instance_is_one_clean_line(
     assert run.returncode == 130, output
     assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
     assert output.splitlines()[-1] == "interrupted; loaded so far: imports 2025", output
+
+
+def test_ctrl_c_during_a_product_request_ends_the_run_at_once(env, monkeypatch):
+    # Product detail asks several batches at once: none of its requests in flight may hold the
+    # run (or its exit) either.
+    with FakeCensusApi(fixture_dataset(), timeout_sleep=120) as api:
+        point_cli_at(monkeypatch, replace(at_api(env, api), start_year=2025))
+        api.set_fault_for(None, 2025, "timeout", times=10, source="hs")
+        environment = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+        run = subprocess.Popen(
+            [sys.executable, "-u", "-c", RUN_SCRIPT],
+            cwd=ROOT,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=environment | {"PYTHONPATH": str(ROOT)},
+        )
+        watchdog = threading.Timer(120, run.kill)  # never hang the suite
+        watchdog.start()
+        try:
+            deadline = time.monotonic() + 90
+            while not api.product_requests:
+                assert time.monotonic() < deadline and run.poll() is None, "no product request"
+                time.sleep(0.05)
+            time.sleep(0.3)
+            interrupted_at = time.monotonic()
+            run.send_signal(signal.SIGINT)
+            output = run.communicate(timeout=60)[0]
+            took = time.monotonic() - interrupted_at
+        finally:
+            watchdog.cancel()
+    assert run.returncode == 130, output
+    assert took < 5, f"the run took {took:.1f} s to stop"
+    assert "interrupted; loaded so far:" in output and "Traceback" not in output
+    assert list((env.landing_dir / "hs").glob("*/2025/*")) == []
