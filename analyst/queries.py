@@ -43,10 +43,17 @@ def open_published(
     damaged copy, found on opening or by any query on it, is one AnalystError saying what to do."""
     try:
         with connect(path, read_only=True) as con:
-            if not set(required) <= set(mart_tables(con)):
+            held = set(mart_tables(con))
+            if not held:
                 raise AnalystError(
                     f"{path} has no marts: run `make run` (or `make rebuild`) to build and "
                     "publish them."
+                )
+            if missing := sorted(set(required) - held):
+                # A copy published by an older version (or a build that stopped) lacks them.
+                raise AnalystError(
+                    f"{path} has no {', '.join(f'marts.{name}' for name in missing)}: run "
+                    "`make run` (or `make rebuild`) to publish them."
                 )
             yield con
     except (duckdb.Error, AtpError) as exc:

@@ -173,3 +173,26 @@ def test_an_unknown_argument_names_the_subcommands_help(capsys, argv, command):
     err = capsys.readouterr().err
     assert err.startswith(f"atp {command}: unrecognized arguments: ")
     assert err.endswith(f" (see `atp {command} --help`)\n") and err.count("\n") == 1
+
+
+def test_a_copy_published_before_product_detail_names_what_it_lacks(
+    published, capsys, tmp_path, monkeypatch
+):
+    older = tmp_path / "older.duckdb"
+    with duckdb.connect(str(older)) as con:
+        con.execute(f"ATTACH '{published.published}' AS copy (READ_ONLY)")
+        con.execute("CREATE SCHEMA marts")
+        for (table,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'copy' "
+            "AND schema_name = 'marts' AND table_name NOT LIKE 'fct_atp_product%'"
+        ).fetchall():
+            con.execute(f"CREATE TABLE marts.{table} AS SELECT * FROM copy.marts.{table}")
+    monkeypatch.setenv("ATP_PUBLISHED", str(older))
+    assert main(["products", "mexico", "--year", "2025"]) == 2
+    assert capsys.readouterr().err == (
+        f"atp products: {older} has no marts.fct_atp_product_year: run `make run` (or `make "
+        "rebuild`) to publish them.\n"
+    )
+    # ... and the brief of such a copy simply has no "Which products".
+    assert main(["brief", "mexico", "--year", "2025"]) == 0
+    assert "Which products" not in capsys.readouterr().out
