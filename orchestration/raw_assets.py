@@ -155,7 +155,7 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
             # Yielded, not logged: events logged by a step that then raises are lost.
             for (dataset, flow, key), result in loaded.items():
                 if result.changed:
-                    for asset_key in _keys(dataset, flow):
+                    for asset_key in _written_keys(dataset, flow):
                         yield dg.AssetMaterialization(
                             asset_key, partition=key, metadata=partition_metadata(result)
                         )
@@ -199,17 +199,22 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
         # the dbt step depends on them all, and Dagster skips a step an output is missing for.
         for dataset in DATASETS.values():
             for flow in FLOWS:
-                for asset_key in _keys(dataset, flow)[:2]:
+                for asset_key in _table_keys(dataset, flow):
                     yield dg.MaterializeResult(asset_key=asset_key)
         yield dg.MaterializeResult(asset_key=ATP_CODES_KEY)
 
     return raw_census
 
 
-def _keys(dataset: CensusDataset, flow: str) -> tuple[dg.AssetKey, ...]:
-    """The assets a partition of `dataset` writes: its raw table and history (and product
+def _table_keys(dataset: CensusDataset, flow: str) -> tuple[dg.AssetKey, ...]:
+    """A dataset's raw table and its history, for one flow."""
+    return raw_asset_key(flow, dataset), history_asset_key(flow, dataset)
+
+
+def _written_keys(dataset: CensusDataset, flow: str) -> tuple[dg.AssetKey, ...]:
+    """The assets a changed partition of `dataset` writes: its tables (and for product
     detail, the code lists)."""
-    keys = (raw_asset_key(flow, dataset), history_asset_key(flow, dataset))
+    keys = _table_keys(dataset, flow)
     return (*keys, ATP_CODES_KEY) if dataset is HS else keys
 
 

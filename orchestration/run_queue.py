@@ -66,7 +66,7 @@ def follow(
 ) -> tuple[dg.DagsterRun, bool]:
     """Wait for the run to end, printing its raw step's log lines (one per partition) as they
     come. Ctrl-C cancels the run. Returns the run and whether this process canceled it."""
-    seen = 0
+    cursor = None  # read the event log onward from here, not from its start each time
     said_start = False
     try:
         while True:
@@ -76,11 +76,14 @@ def follow(
             if run.status == dg.DagsterRunStatus.STARTED and not said_start:
                 out(f"Run {run_id[:8]} started")
                 said_start = True
-            records = instance.all_logs(run_id)
-            for record in records[seen:]:
-                if record.dagster_event is None and record.step_key == RAW_STEP:
-                    out("  " + record.user_message)
-            seen = len(records)
+            more = True
+            while more:
+                page = instance.get_records_for_run(run_id, cursor=cursor)
+                for entry in page.records:
+                    record = entry.event_log_entry
+                    if record.dagster_event is None and record.step_key == RAW_STEP:
+                        out("  " + record.user_message)
+                cursor, more = page.cursor, page.has_more
             if run.status in _DONE:
                 return run, False
             time.sleep(poll)

@@ -11,8 +11,13 @@ from dagster._daemon.types import DaemonHeartbeat
 
 from ingest.errors import ConfigError
 from orchestration.cli import build_parser
-from orchestration.raw_assets import _check_warehouse
-from orchestration.run_queue import HEARTBEAT_TOLERANCE_SECONDS, QUEUE_DAEMON, daemon_serves
+from orchestration.raw_assets import RAW_STEP, _check_warehouse
+from orchestration.run_queue import (
+    HEARTBEAT_TOLERANCE_SECONDS,
+    QUEUE_DAEMON,
+    daemon_serves,
+    follow,
+)
 
 
 @pytest.fixture
@@ -56,3 +61,25 @@ def test_a_queued_run_refuses_a_warehouse_other_than_its_own(tmp_path):
         ConfigError, match=r"queued for the warehouse /elsewhere.duckdb.*--no-queue"
     ):
         _check_warehouse("/elsewhere.duckdb", own)
+
+
+def test_following_a_run_prints_each_raw_step_line_once_in_order(instance):
+    @dg.op(name=RAW_STEP)
+    def raw_census(context):
+        for i in range(120):
+            context.log.info(f"line {i}")
+
+    @dg.op
+    def other(context):
+        context.log.info("not the raw step")
+
+    @dg.job
+    def job():
+        raw_census()
+        other()
+
+    run_id = job.execute_in_process(instance=instance).run_id
+    printed: list[str] = []
+    run, canceled = follow(instance, run_id, printed.append, poll=0.01)
+    assert (run.status, canceled) == (dg.DagsterRunStatus.SUCCESS, False)
+    assert printed == [f"  line {i}" for i in range(120)]
