@@ -41,6 +41,10 @@ class CensusTable:
     months: list[str]  # the months present, 'YYYY-MM', in order
     missing_values: int  # rows whose value cell is empty or null: not 0, not known
 
+    @property
+    def row_count(self) -> int:
+        return len(self.rows)
+
     @cached_property
     def content_hash(self) -> str:
         """sha256 of the table's content: the requested columns by name, the rows sorted. The
@@ -82,6 +86,21 @@ def missing_columns(header: list, flow: str, dataset: CensusDataset = HITECH) ->
     return [name for name in dataset.columns(flow) if name not in header]
 
 
+def check_header(
+    header: list, flow: str, year: int, dataset: CensusDataset, subject: str = "the response"
+) -> tuple[int, ...]:
+    """Where each of the dataset's columns sits in an answer's header row (0-based); raise
+    CensusResponseError naming the columns it lacks."""
+    missing = missing_columns(header, flow, dataset)
+    if missing:
+        raise CensusResponseError(
+            f"{flow} {year}: {subject} lacks the column(s) {', '.join(missing)} "
+            f"(header: {', '.join(map(str, header))}). Nothing was written."
+        )
+    # Predicate columns are appended and a name can repeat: take each name's first occurrence.
+    return tuple(header.index(name) for name in dataset.columns(flow))
+
+
 def table_from_json(
     data: object, flow: str, year: int, dataset: CensusDataset = HITECH
 ) -> CensusTable:
@@ -90,19 +109,12 @@ def table_from_json(
         raise CensusResponseError(f"{where}: the response is not a JSON array of rows.")
     header, body_rows = data[0], data[1:]
     wanted = dataset.columns(flow)
-    missing = missing_columns(header, flow, dataset)
-    if missing:
-        raise CensusResponseError(
-            f"{where}: the response lacks the column(s) {', '.join(missing)} "
-            f"(header: {', '.join(map(str, header))}). Nothing was written."
-        )
+    positions = check_header(header, flow, year, dataset)
     if not body_rows:
         raise CensusResponseError(
             f"{where}: the response holds only a header row and no data (the API answers 204 "
             "when a period is not released). Nothing was written."
         )
-    # Predicate columns are appended and a name can repeat: take each name's first occurrence.
-    positions = tuple(header.index(name) for name in wanted)
     months = {f"{year}-{m:02d}" for m in range(1, 13)}
     args = (wanted, flow, year, header, body_rows, positions, months)
     rows, present, missing_values = _well_formed_rows(*args) or _checked_row_by_row(*args)

@@ -26,6 +26,7 @@ from urllib.parse import urlencode, urlsplit
 import requests
 from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception_type
 
+from ingest.answer_files import CheckedAnswers
 from ingest.census_format import CensusTable, MalformedJson, decode_json, table_from_json
 from ingest.datasets import HITECH, CensusDataset
 from ingest.errors import (
@@ -166,7 +167,8 @@ class Fetch:
     fetched_at: datetime  # UTC
     attempts: int
     body: bytes | None = None  # None: 204, nothing released for this year yet
-    table: CensusTable | None = None
+    # Product detail's answers are checked in DuckDB (ingest.answer_files): CheckedAnswers.
+    table: CensusTable | CheckedAnswers | None = None
 
     @property
     def released(self) -> bool:
@@ -280,11 +282,14 @@ class CensusClient:
         splittable: bool = True,
     ) -> Answer:
         """One request of a dataset's query plan (`params` may repeat a name, which the API
-        ORs), decoded but not checked. When `splittable`, a timeout or an HTTP 502/504 raises
-        AnswerTooLarge at once, not retried: the caller splits the request (`ingest.products`);
-        otherwise it is retried as any request is."""
+        ORs): its body, neither decoded nor checked (DuckDB reads it: ingest.answer_files). When
+        `splittable`, a timeout or an HTTP 502/504 raises AnswerTooLarge at once, not retried:
+        the caller splits the request (`ingest.products`); otherwise it is retried as any
+        request is."""
         url = f"{self.base_url}/{dataset.endpoint(flow)}"
-        return self._request(url, params, where, keyed=True, splittable=splittable)
+        return self._request(
+            url, params, where, keyed=True, splittable=splittable, interpret=_interpret_undecoded
+        )
 
     def _get(self, path: str, params: dict[str, str], where: str, *, keyed: bool = True) -> Answer:
         return self._request(f"{self.base_url}/{path}", params, where, keyed=keyed)
@@ -458,6 +463,17 @@ def _interpret(response: requests.Response, where: str) -> tuple[bytes | None, o
     except MalformedJson as exc:
         raise _Retry(f"HTTP 200 with {exc}") from None
     return body, data
+
+
+def _interpret_undecoded(response: requests.Response, where: str) -> tuple[bytes | None, object]:
+    """_interpret's (body, None), the body not decoded: only a body that cannot be whole JSON
+    (a transfer cut short) is retried here; its reader checks the rest."""
+    if response.status_code != 200 or _is_html(response):
+        return _interpret(response, where)
+    body = response.content
+    if not body.rstrip().endswith(b"]"):
+        raise _Retry("HTTP 200 with a body that ends before its JSON does")
+    return body, None
 
 
 def _interpret_file(response: requests.Response, where: str) -> tuple[bytes | None, object]:

@@ -30,9 +30,6 @@ class CensusDataset:
     pinned: dict[str, str] = field(default_factory=dict)
     # Where its answers land under ATP_LANDING_DIR ("" : the root, where hitech always landed).
     landing_folder: str = ""
-    # Fetch the next year while one is stored (two cores busy); a dataset whose years are large
-    # fetches a year only once the one before is stored, to hold one in memory at a time.
-    fetch_ahead: bool = True
 
     def endpoint(self, flow: str) -> str:
         check_flow(flow)
@@ -76,7 +73,5 @@ HS = CensusDataset(
     item_description={"imports": "I_COMMODITY_SDESC", "exports": "E_COMMODITY_SDESC"},
     pinned={"COMM_LVL": "HS10", "SUMMARY_LVL": "DET"},
     landing_folder="hs",
-    # ~250,000 rows a flow-year on the live API; its requests already run several at a time.
-    fetch_ahead=False,
 )
 DATASETS = {dataset.name: dataset for dataset in (HITECH, HS)}

@@ -5,6 +5,12 @@ Layout: `<ATP_LANDING_DIR>/<flow>/<year>/<flow>_<year>_<fetched-at>.json` and be
 and the months present. Files are written to a temporary name and hard-linked into place, so a
 reader sees a whole file or none, and an existing file is never replaced.
 
+A dataset asked in several requests a year (product detail) lands a folder per fetch instead of
+a file, `<flow>_<year>_<fetched-at>/`, holding each answer as the API sent it; the manifest's
+`parts` name each answer's file, request (without the key), checksum and what it asked for. The
+answers are written to `.incoming-<fetched-at>/` as they come, and the folder is renamed into
+place once all have come and been checked.
+
 Every fetch gets its own manifest. A response with the same content as the partition's newest
 landed one (most nights: nothing was released) is not stored twice, even if its bytes differ (the
 same rows in another order): its manifest names the existing file. Content is the parsed table's
@@ -16,17 +22,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from ingest.answer_files import AnswerFile, CheckedAnswers, check_answer_files
 from ingest.census_format import CensusTable, parse_table
 from ingest.client import Fetch
-from ingest.datasets import DATASETS, HITECH, check_flow
+from ingest.datasets import DATASETS, HITECH, CensusDataset, check_flow
 from ingest.errors import CensusResponseError, LandingError
 from ingest.files import write_atomic
 
 MANIFEST_SUFFIX = ".manifest.json"
+INCOMING_PREFIX = ".incoming-"
 
 
 @dataclass(frozen=True)
@@ -38,12 +48,34 @@ class LandedFile:
     def fetched_at(self) -> datetime:
         return datetime.fromisoformat(self.manifest["fetched_at"])
 
-    def read_table(self) -> CensusTable:
-        """Read the file back, check it against its manifest's checksum, and parse it."""
-        body = self.read_checked()
+    @property
+    def answers(self) -> list[AnswerFile]:
+        """A folder's answers and what each asked for (none for a single file)."""
+        return [
+            AnswerFile(
+                self.path / part["file"],
+                tuple(part["codes"]),
+                part["first_month"],
+                part["last_month"],
+                part["asked"],
+            )
+            for part in self.manifest.get("parts", [])
+        ]
+
+    @property
+    def data_files(self) -> list[Path]:
+        """The files the loader reads: the landed file, or a folder's answers."""
+        return [answer.path for answer in self.answers] or [self.path]
+
+    def read_table(self) -> CensusTable | CheckedAnswers:
+        """Read the landing back, check it against its manifest's checksums, and parse it."""
         # Manifests from before datasets were declared are all hitech's.
         dataset = DATASETS[self.manifest.get("dataset", HITECH.name)]
-        return parse_table(body, self.manifest["flow"], int(self.manifest["year"]), dataset)
+        flow, year = self.manifest["flow"], int(self.manifest["year"])
+        if "parts" in self.manifest:
+            self.check_intact()
+            return check_answer_files(dataset, flow, year, self.answers)
+        return parse_table(self.read_checked(), flow, year, dataset)
 
     def content_sha256(self) -> str:
         """The content hash of the landed table: from the manifest, or (a manifest older than
@@ -51,47 +83,85 @@ class LandedFile:
         known = self.manifest.get("content_sha256")
         return known if known else self.read_table().content_hash
 
+    def check_intact(self) -> None:
+        """Raise LandingError unless every file landed is what its manifest says."""
+        if "parts" not in self.manifest:
+            self.read_checked()
+            return
+        for part in self.manifest["parts"]:
+            _read_checked(self.path / part["file"], part["sha256"])
+
     def read_checked(self) -> bytes:
         """The file's bytes, once checked against its manifest's checksum."""
-        try:
-            body = self.path.read_bytes()
-        except OSError as exc:
-            raise LandingError(f"cannot read landed file {self.path}: {exc.strerror}") from None
-        if hashlib.sha256(body).hexdigest() != self.manifest["sha256"]:
-            raise LandingError(
-                f"landed file {self.path} does not match the sha256 in its manifest: it was changed "
-                "or damaged after landing. Remove it and its manifest, then fetch again (make run)."
-            )
-        return body
+        return _read_checked(self.path, self.manifest["sha256"])
 
 
-def land(landing_dir: Path, fetch: Fetch) -> LandedFile:
-    """Write a released fetch's body and manifest into the landing zone."""
-    assert fetch.body is not None and fetch.table is not None, "only released fetches are landed"
+def _read_checked(path: Path, sha256: str) -> bytes:
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        raise LandingError(f"cannot read landed file {path}: {exc.strerror}") from None
+    if hashlib.sha256(body).hexdigest() != sha256:
+        raise LandingError(
+            f"landed file {path} does not match the sha256 in its manifest: it was changed "
+            "or damaged after landing. Remove it and its manifest, then fetch again (make run)."
+        )
+    return body
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A fetch's answers as written when they came (see incoming_dir): the folder, and each
+    answer's manifest entry (file, sha256, bytes, request, codes, first_month, last_month,
+    asked)."""
+
+    folder: Path
+    parts: list[dict]
+
+
+def land(landing_dir: Path, fetch: Fetch, incoming: Incoming | None = None) -> LandedFile:
+    """Write a released fetch's body and manifest into the landing zone; or move the answers
+    `incoming` into place, with their manifest."""
+    assert fetch.table is not None, "only released fetches are landed"
     stamp = fetch.fetched_at.strftime("%Y%m%dT%H%M%S%fZ")
-    months = fetch.table.months
-    dataset = fetch.table.dataset
-    return land_body(
-        dataset.landing_root(landing_dir),
+    table = fetch.table
+    dataset = table.dataset
+    fields = {
+        "dataset": dataset.name,
+        "flow": fetch.flow,
+        "year": fetch.year,
+        "endpoint": fetch.endpoint,
+        "request": fetch.request_url,
+        "params": fetch.params,
+        "fetched_at": fetch.fetched_at.isoformat(),
+        "rows": table.row_count,
+        "missing_values": table.missing_values,
+        "first_month": table.months[0],
+        "last_month": table.months[-1],
+        "months": table.months,
+    }
+    root = dataset.landing_root(landing_dir)
+    if incoming is None:
+        name = f"{fetch.flow}_{fetch.year}_{stamp}.json"
+        return land_body(root, fetch.flow, fetch.year, name, fetch.body, table.content_hash, fields)
+    parts = incoming.parts
+    name = f"{fetch.flow}_{fetch.year}_{stamp}"
+    checksum = hashlib.sha256(
+        "".join(f"{part['file']} {part['sha256']}\n" for part in parts).encode()
+    ).hexdigest()
+    size = sum(part["bytes"] for part in parts)
+    fields["parts"] = parts
+    return _land(
+        root,
         fetch.flow,
         fetch.year,
-        f"{fetch.flow}_{fetch.year}_{stamp}.json",
-        fetch.body,
-        fetch.table.content_hash,
-        {
-            "dataset": dataset.name,
-            "flow": fetch.flow,
-            "year": fetch.year,
-            "endpoint": fetch.endpoint,
-            "request": fetch.request_url,
-            "params": fetch.params,
-            "fetched_at": fetch.fetched_at.isoformat(),
-            "rows": len(fetch.table.rows),
-            "missing_values": fetch.table.missing_values,
-            "first_month": months[0],
-            "last_month": months[-1],
-            "months": months,
-        },
+        name,
+        table.content_hash,
+        fields,
+        checksum,
+        size,
+        lambda path: _rename_new(incoming.folder, path),
+        discard=lambda: shutil.rmtree(incoming.folder, ignore_errors=True),
     )
 
 
@@ -101,15 +171,31 @@ def land_body(
     """Land `body` as `<root>/<flow>/<year>/<name>` with a manifest beside it (`fields`, the
     checksums, the file's name); when the newest landing already holds `content` intact, the
     manifest names that file and no new file is written. Every landed source comes through here."""
+    response_sha256 = hashlib.sha256(body).hexdigest()
+    write = lambda path: _write_new(path, body)  # noqa: E731
+    return _land(root, flow, year, name, content, fields, response_sha256, len(body), write)
+
+
+def _land(
+    root: Path,
+    flow: str,
+    year: int,
+    name: str,
+    content: str,
+    fields: dict,
+    response_sha256: str,
+    size: int,
+    write,
+    discard=lambda: None,
+) -> LandedFile:
     folder = partition_dir(root, flow, year)
     path = folder / name
-    response_sha256 = hashlib.sha256(body).hexdigest()
     manifest = {
         **fields,
-        "sha256": response_sha256,  # of the file this manifest names
+        "sha256": response_sha256,  # of the file (or a folder's answers) this manifest names
         "response_sha256": response_sha256,  # of this fetch's response
         "content_sha256": content,
-        "bytes": len(body),
+        "bytes": size,
         "file": path.name,
     }
     previous = newest_landed(root, flow, year)
@@ -120,12 +206,36 @@ def land_body(
         manifest.update(
             file=path.name, sha256=previous.manifest["sha256"], bytes=previous.manifest["bytes"]
         )
+        manifest.pop("parts", None)  # the files named are the previous landing's
+        if "parts" in previous.manifest:
+            manifest["parts"] = previous.manifest["parts"]
+        discard()
     else:
-        _write_new(path, body)
+        write(path)
     _write_new(
         folder / f"{Path(name).stem}{MANIFEST_SUFFIX}", json.dumps(manifest, indent=2).encode()
     )
     return LandedFile(path=path, manifest=manifest)
+
+
+def incoming_dir(
+    landing_dir: Path, dataset: CensusDataset, flow: str, year: int, stamp: str
+) -> Path:
+    """Where a fetch's answers are written as they come, in the partition's folder (so that
+    landing them is a rename). What a killed run left there is removed first."""
+    folder = partition_dir(dataset.landing_root(landing_dir), flow, year)
+    for stale in folder.glob(f"{INCOMING_PREFIX}*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    return folder / f"{INCOMING_PREFIX}{stamp}"
+
+
+def _rename_new(source: Path, target: Path) -> None:
+    if target.exists():
+        raise LandingError(f"{target} already exists; landed files are never overwritten.")
+    try:
+        os.rename(source, target)
+    except OSError as exc:
+        raise LandingError(f"cannot move {source} to {target}: {exc.strerror}.") from None
 
 
 def _same_content(landed: LandedFile, content: str) -> bool:
@@ -133,7 +243,7 @@ def _same_content(landed: LandedFile, content: str) -> bool:
     try:
         if landed.content_sha256() != content:
             return False
-        landed.read_checked()
+        landed.check_intact()
     except (LandingError, CensusResponseError):
         return False
     return True
@@ -152,7 +262,7 @@ def landed_files(
     for manifest_path in sorted(folder.glob(f"*{MANIFEST_SUFFIX}")):
         manifest = _read_manifest(manifest_path)
         data_path = folder / manifest["file"]
-        if data_path.is_file():
+        if data_path.exists():
             found.append(LandedFile(path=data_path, manifest=manifest))
         elif strict:
             raise LandingError(

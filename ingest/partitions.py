@@ -7,14 +7,16 @@ Dagster assets and the command line both call these, so the behaviour lives in o
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from duckdb import DuckDBPyConnection as Connection
 
+from ingest.answer_files import CheckedAnswers
 from ingest.atp_code_lists import (
     LANDING_FOLDER,
     AtpCode,
@@ -29,8 +31,15 @@ from ingest.client import CensusClient, Fetch, RetryBudget
 from ingest.datasets import HITECH, HS, CensusDataset
 from ingest.diskspace import ensure_free_space
 from ingest.errors import AtpError
-from ingest.landing import LandedFile, land, landed_files, newest_landed
-from ingest.products import fetch_products, plan
+from ingest.landing import (
+    Incoming,
+    LandedFile,
+    incoming_dir,
+    land,
+    landed_files,
+    newest_landed,
+)
+from ingest.products import fetch_products, product_fetch
 from ingest.settings import Settings
 from ingest.warehouse import (
     load_code_list,
@@ -152,18 +161,13 @@ def load_years(
         try:
             for i, year in enumerate(years):
                 current = upcoming
-                # Only the fetch in flight and the one being stored are held in memory (a
-                # dataset whose years are large is fetched once the year before is stored).
-                ahead = dataset.fetch_ahead and i + 1 < len(years)
-                upcoming = fetch_and_land(years[i + 1]) if ahead else None
+                # Only the fetch in flight and the one being stored are held in memory.
+                upcoming = fetch_and_land(years[i + 1]) if i + 1 < len(years) else None
                 stored = _logged(
                     lambda fetched=current: _store(
                         settings, con, fetched.result(), accept_fewer_months=accept_fewer_months
                     )
                 )
-                if not dataset.fetch_ahead and i + 1 < len(years):
-                    current = None  # (the stored year is not held while the next one comes)
-                    upcoming = fetch_and_land(years[i + 1])
                 yield year, stored
         except BaseException as exc:
             # Ctrl-C (KeyboardInterrupt, Dagster's interrupt): neither an error nor the caller
@@ -254,11 +258,31 @@ def _fetch_and_land_products(
         url = list_url(settings.atp_codes_base_url, flow, year)
         return _Fetched(None, skipped=_skipped(flow, year, f"no ATP code list at {url} (HTTP 404)"))
     landed_list = land_code_list(settings.landing_dir, code_list)
-    fetch, asked = fetch_products(client, flow, year, [code.code for code in code_list.codes])
-    splits = len(asked) - len(plan(client, flow, year, [c.code for c in code_list.codes]))
-    note = f"{len(asked)} request(s)" + (f", {splits} more after splits" if splits > 0 else "")
-    codes = ProductCodes(landed_list, code_list.codes, note)
-    return _land_released(settings, fetch, code_list=codes)
+    fetched_at = datetime.now(UTC)
+    incoming = incoming_dir(
+        settings.landing_dir, HS, flow, year, fetched_at.strftime("%Y%m%dT%H%M%S%fZ")
+    )
+    what = f"store {flow} {year} products"
+    try:
+        answers = fetch_products(
+            client,
+            flow,
+            year,
+            [code.code for code in code_list.codes],
+            incoming,
+            before_write=lambda size: ensure_free_space(
+                settings.landing_dir, size, settings.min_free_mb, what
+            ),
+        )
+        fetch = product_fetch(client, flow, year, answers, fetched_at)
+        codes = ProductCodes(landed_list, code_list.codes, answers.note())
+        if not fetch.released:
+            return _Fetched(fetch, None, code_list=codes)
+        ensure_free_space(settings.warehouse, 3 * answers.bytes, settings.min_free_mb, what)
+        landed = land(settings.landing_dir, fetch, Incoming(incoming, answers.manifest_parts()))
+        return _Fetched(fetch, landed, code_list=codes)
+    finally:
+        shutil.rmtree(incoming, ignore_errors=True)  # (landed: renamed away already)
 
 
 def _skipped(flow: str, year: int, reason: str) -> PartitionResult:
@@ -341,7 +365,7 @@ def _store_fetch(
         )
         log.warning(result.dropped_warning())
         return result
-    # The response was parsed and validated on arrival: do not parse it again.
+    # The response was checked on arrival: do not check it again.
     return _load(settings, con, landed, requests=fetch.attempts, table=fetch.table)
 
 
@@ -370,7 +394,7 @@ def _reload(
             load_partition(
                 con,
                 file.read_table(),
-                file.path,
+                file.data_files,
                 fetched_at=file.fetched_at,
                 landing_file=relative,
                 current=False,
@@ -390,18 +414,18 @@ def _load(
     landed: LandedFile,
     *,
     requests: int,
-    table: CensusTable | None = None,
+    table: CensusTable | CheckedAnswers | None = None,
 ) -> PartitionResult:
     table = table or landed.read_table()
     relative = _relative(settings, landed)
     changed = load_partition(
-        con, table, landed.path, fetched_at=landed.fetched_at, landing_file=relative
+        con, table, landed.data_files, fetched_at=landed.fetched_at, landing_file=relative
     )
     return PartitionResult(
         table.flow,
         table.year,
         "loaded",
-        len(table.rows),
+        table.row_count,
         table.months,
         fetched_at=landed.fetched_at,
         landing_file=relative,

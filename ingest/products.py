@@ -8,25 +8,27 @@ gets 502/504 is split, never sent again as it was: its codes in halves, then (on
 its months in halves. At most ATP_MAX_CONCURRENT_REQUESTS requests are in flight (the run's
 RetryBudget holds the cap); the plan that worked is returned with the answer.
 
-The partition's answers are checked one by one (each holds only the codes and months it asked
-for, so no row comes twice) and kept as one table, in the API's own format, for the landing
-zone and the loader.
+Each answer is written to a file as it comes, as the API sent it, and never held as Python
+rows: DuckDB checks the year's answers together (ingest.answer_files; each holds only the codes
+and months it asked for, so no row comes twice) and the loader reads the same files.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+from functools import partial
+from pathlib import Path
 from urllib.parse import urlencode
 
-import orjson
-
-from ingest.census_format import CensusTable, table_from_json
+from ingest.answer_files import AnswerFile, check_answer_files
 from ingest.client import CensusClient, Fetch
 from ingest.datasets import HS
-from ingest.errors import AnswerTooLarge, CensusResponseError
+from ingest.errors import AnswerTooLarge
+from ingest.files import write_atomic
 from ingest.workers import DaemonPool
 
 # The API answers HTTP 414 beyond its URL limit; the key (40 characters) comes on top.
@@ -99,12 +101,59 @@ def plan(
 
 @dataclass(frozen=True)
 class Asked:
-    """What one part of the plan got: its table (None: HTTP 204, no trade) and its attempts."""
+    """One request of the plan as it was answered: its file (None: HTTP 204, no trade)."""
 
     part: Part
-    table: CensusTable | None
+    answer: AnswerFile | None
     attempts: int
-    request_url: str
+    request_url: str  # without the key
+    bytes: int = 0
+    sha256: str = ""  # of the answer's bytes, as written
+
+    def manifest_entry(self) -> dict:
+        """What the landing manifest says of this answer (see ingest.landing)."""
+        assert self.answer is not None, "an HTTP 204 has no file"
+        return {
+            "file": self.answer.path.name,
+            "sha256": self.sha256,
+            "bytes": self.bytes,
+            "request": self.request_url,
+            "asked": self.part.describe(),
+            "codes": list(self.part.codes),
+            "first_month": self.part.first_month,
+            "last_month": self.part.last_month,
+            "attempts": self.attempts,
+        }
+
+
+@dataclass(frozen=True)
+class ProductAnswers:
+    """A flow-year's answers, each in its own file, and the plan that got them."""
+
+    asked: list[Asked]  # in the order of their codes and months
+    planned: int  # requests in the plan before any split
+
+    @property
+    def files(self) -> list[AnswerFile]:
+        return [asked.answer for asked in self.asked if asked.answer is not None]
+
+    @property
+    def attempts(self) -> int:
+        return sum(asked.attempts for asked in self.asked)
+
+    @property
+    def bytes(self) -> int:
+        return sum(asked.bytes for asked in self.asked)
+
+    def manifest_parts(self) -> list[dict]:
+        return [asked.manifest_entry() for asked in self.asked if asked.answer is not None]
+
+    def note(self) -> str:
+        """The plan as it worked, for the partition's metadata."""
+        splits = len(self.asked) - self.planned
+        return f"{len(self.asked)} request(s)" + (
+            f", {splits} more after splits" if splits > 0 else ""
+        )
 
 
 def fetch_products(
@@ -112,15 +161,20 @@ def fetch_products(
     flow: str,
     year: int,
     codes: Sequence[str],
+    folder: Path,
     *,
     max_url: int = MAX_URL_CHARS,
-) -> tuple[Fetch, list[Asked]]:
-    """Every row of the year for `codes`, through the plan (split as the API needs), as one
-    Fetch whose body is the answers' rows in the API's format. A year with no row at all is a
-    204, as for hitech."""
+    before_write: Callable[[int], None] = lambda size: None,
+) -> ProductAnswers:
+    """Every answer of the year for `codes`, through the plan (split as the API needs), each
+    written to `folder` as it comes, as the API sent it (`before_write` gets its size first).
+    No more than the requests in flight are held in memory."""
     where = f"{flow} {year} products"
     pending = plan(client, flow, year, codes, max_url)
+    planned = len(pending)
     done: list[Asked] = []
+    folder.mkdir(parents=True, exist_ok=True)
+    ask = partial(_ask, client, flow, year, where, folder, before_write)
     # The budget's semaphore caps the requests in flight; the pool only needs as many threads.
     # Daemon threads: a run that stops (Ctrl-C, a failed request) never waits for the others.
     pool = DaemonPool(client.budget.max_in_flight, f"products-{flow}")
@@ -129,7 +183,7 @@ def fetch_products(
         while pending or running:
             while pending:
                 part = pending.pop(0)
-                running[pool.submit(_ask, client, flow, year, part, where)] = part
+                running[pool.submit(ask, part)] = part
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 part = running.pop(future)
@@ -138,60 +192,55 @@ def fetch_products(
                 except AnswerTooLarge:
                     halves = part.halves()
                     if halves is None:  # one code, one month: asked with the usual retries
-                        done.append(_ask(client, flow, year, part, where, splittable=False))
+                        done.append(ask(part, splittable=False))
                     else:
                         pending.extend(halves)
     finally:
         pool.shutdown(wait=False)
     done.sort(key=lambda asked: (asked.part.codes[0], asked.part.first_month))
-    return _combined(client, flow, year, done), done
+    return ProductAnswers(done, planned)
 
 
 def _ask(
-    client: CensusClient, flow: str, year: int, part: Part, where: str, splittable: bool = True
+    client: CensusClient,
+    flow: str,
+    year: int,
+    where: str,
+    folder: Path,
+    before_write: Callable[[int], None],
+    part: Part,
+    splittable: bool = True,
 ) -> Asked:
     answer = client.fetch_part(HS, flow, part.params(flow, year), where, splittable=splittable)
     if answer.body is None:
         return Asked(part, None, answer.attempts, answer.request_url)
-    table = table_from_json(answer.data, flow, year, HS)
-    _check_asked(table, part, where)
-    return Asked(part, table, answer.attempts, answer.request_url)
+    before_write(len(answer.body))
+    # Named for what it asked: the plan's parts never overlap, so neither do the names.
+    path = folder / f"{part.codes[0]}_{part.first_month:02d}-{part.last_month:02d}.json"
+    write_atomic(path, answer.body, replace=False)
+    checked = AnswerFile(path, part.codes, part.first_month, part.last_month, part.describe())
+    sha256 = hashlib.sha256(answer.body).hexdigest()
+    return Asked(part, checked, answer.attempts, answer.request_url, len(answer.body), sha256)
 
 
-def _check_asked(table: CensusTable, part: Part, where: str) -> None:
-    """An answer holds only the codes and months it asked for: the parts never overlap."""
-    codes = set(part.codes)
-    months = {f"{table.year}-{m:02d}" for m in range(part.first_month, part.last_month + 1)}
-    for row in table.rows:
-        if row[2] not in codes or row[5] not in months:
-            raise CensusResponseError(
-                f"{where}: the answer for {part.describe()} holds {HS.item[table.flow]}="
-                f"{row[2]!r}, time={row[5]}, which it did not ask for. Nothing was written."
-            )
-
-
-def _combined(client: CensusClient, flow: str, year: int, done: list[Asked]) -> Fetch:
-    tables = [asked.table for asked in done if asked.table is not None]
-    attempts = sum(asked.attempts for asked in done)
-    base = Part(())
-    params = dict(base.params(flow, year))  # the common part of every request
+def product_fetch(
+    client: CensusClient, flow: str, year: int, answers: ProductAnswers, fetched_at: datetime
+) -> Fetch:
+    """The flow-year's answers as one fetch, checked together (a year with no row at all is a
+    204, as for hitech); its request is what every request of the plan shares."""
+    params = dict(Part(()).params(flow, year))
     request = f"{client.base_url}/{HS.endpoint(flow)}?{urlencode(params)}"
-    fetched_at = datetime.now(UTC)
-    if not tables:
-        return Fetch(HS, flow, year, HS.endpoint(flow), request, params, fetched_at, attempts)
-    columns = tables[0].columns
-    rows = [row for table in tables for row in table.rows]
-    table = CensusTable(
-        dataset=HS,
-        flow=flow,
-        year=year,
-        columns=columns,
-        rows=rows,
-        header_positions=tuple(range(len(columns))),
-        months=sorted({month for t in tables for month in t.months}),
-        missing_values=sum(t.missing_values for t in tables),
-    )
-    body = orjson.dumps([list(columns), *rows])
+    files = answers.files
+    table = check_answer_files(HS, flow, year, files) if files else None
     return Fetch(
-        HS, flow, year, HS.endpoint(flow), request, params, fetched_at, attempts, body, table
+        HS,
+        flow,
+        year,
+        HS.endpoint(flow),
+        request,
+        params,
+        fetched_at,
+        answers.attempts,
+        None,
+        table,
     )

@@ -11,13 +11,14 @@ it adds no history rows, even when it was landed as another file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from ingest.answer_files import CheckedAnswers
 from ingest.census_format import CensusTable
 from ingest.datasets import DATASETS, FLOWS, HITECH, VALUE_COLUMN, CensusDataset
 from ingest.errors import WarehouseBusyError, WarehouseError
@@ -279,8 +280,8 @@ def writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 def load_partition(
     con: duckdb.DuckDBPyConnection,
-    table: CensusTable,
-    body: Path,
+    table: CensusTable | CheckedAnswers,
+    files: Sequence[Path],
     *,
     fetched_at: datetime,
     landing_file: str,
@@ -292,8 +293,9 @@ def load_partition(
     Returns whether anything changed: a new vintage, or other content in the raw table. When
     nothing did, nothing is written (a refresh that finds the same data stores nothing).
 
-    `table` is the validated parse of the response `body` (its landed file). DuckDB reads the rows
-    from the file itself, which is faster and lighter than handing it Python objects."""
+    `table` is the checked content of the landed `files` (one response, or a fetch's answers).
+    DuckDB reads the rows from the files themselves, which is faster and lighter than handing it
+    Python objects."""
     fetched_at = fetched_at.astimezone(UTC).replace(tzinfo=None)
     history = history_table(table.flow, table.dataset)
     changed = False
@@ -313,7 +315,7 @@ def load_partition(
             if before is not None and before[1] == table.content_hash:
                 source = before[0]
             else:
-                _insert_body(con, history, table, body, fetched_at, landing_file)
+                _insert_body(con, history, table, files, fetched_at, landing_file)
                 changed = True
         if current and (changed or _current_content(con, table) != table.content_hash):
             _make_current(con, table, source)
@@ -335,17 +337,17 @@ def _current_content(con: duckdb.DuckDBPyConnection, table: CensusTable) -> str 
 def _insert_body(
     con: duckdb.DuckDBPyConnection,
     target: str,
-    table: CensusTable,
-    body: Path,
+    table: CensusTable | CheckedAnswers,
+    files: Sequence[Path],
     fetched_at: datetime,
     landing_file: str,
 ) -> None:
-    # The body is the API's JSON array of rows, header first. DuckDB streams it one row at a time
-    # and skips the header by its value cell, which in every data row is a whole number or
+    # Each file is the API's JSON array of rows, header first (the same header in each). DuckDB
+    # streams them one row at a time and skips a header by its value cell, which in every data row is a whole number or
     # missing (the parse checked that): a missing value (null or "") is stored as NULL, and NULL
     # IS DISTINCT FROM the header's name, so such a row is kept. A null code or name is stored as
     # "", as the parse reads it. Landing paths hold no glob characters (settings.py refuses
-    # them), so read_json reads exactly this file.
+    # them), so read_json reads exactly these files.
     value_column = VALUE_COLUMN[table.flow]
     value_position = table.header_positions[table.columns.index(value_column)] + 1
     cells = ", ".join(
@@ -361,19 +363,25 @@ def _insert_body(
         FROM read_json(?, format = 'array', records = false, columns = {{'json': 'VARCHAR[]'}})
         WHERE json[{value_position}] IS DISTINCT FROM ?
     """
-    params = [table.year, fetched_at, landing_file, table.content_hash, str(body), value_column]
+    paths = [str(path) for path in files]
+    params = [table.year, fetched_at, landing_file, table.content_hash, paths, value_column]
     try:
         inserted = con.execute(query, params).fetchall()[0][0]
     except duckdb.Error as exc:
         raise WarehouseError(
-            f"DuckDB could not load {body}: {exc}. Nothing was loaded for {table.flow} "
+            f"DuckDB could not load {_named(files)}: {exc}. Nothing was loaded for {table.flow} "
             f"{table.year}; the rows stored before are unchanged."
         ) from None
-    if inserted != len(table.rows):
+    if inserted != table.row_count:
         raise WarehouseError(
-            f"{body} gave {inserted} rows to DuckDB but {len(table.rows)} when validated; "
-            "nothing was loaded. Remove the file and its manifest, then fetch again (make run)."
+            f"{_named(files)} gave {inserted} rows to DuckDB but {table.row_count} when "
+            "validated; nothing was loaded. Remove the landing and its manifest, then fetch "
+            "again (make run)."
         )
+
+
+def _named(files: Sequence[Path]) -> str:
+    return str(files[0]) if len(files) == 1 else f"{files[0].parent} ({len(files)} answers)"
 
 
 def _make_current(con: duckdb.DuckDBPyConnection, table: CensusTable, landing_file: str) -> None:

@@ -336,7 +336,7 @@ LOADER_SCRIPT = textwrap.dedent(
         warehouse._make_current = replace_then_hang
     with warehouse.writer(path) as con:
         warehouse.load_partition(
-            con, table, body, fetched_at=datetime.now(UTC), landing_file=stage
+            con, table, [body], fetched_at=datetime.now(UTC), landing_file=stage
         )
     print("committed", flush=True)
     """

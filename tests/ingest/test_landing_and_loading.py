@@ -215,7 +215,7 @@ def _landed_body(tmp_path, header, rows):
 
 def _load_body(con, table, body):
     return warehouse.load_partition(
-        con, table, body, fetched_at=datetime.now(UTC), landing_file="imports/body.json"
+        con, table, [body], fetched_at=datetime.now(UTC), landing_file="imports/body.json"
     )
 
 
@@ -357,7 +357,7 @@ def test_the_loader_adds_no_vintage_for_the_same_content_in_another_file(tmp_pat
     def load(con, name, hour):
         body, table = files[name]
         when = t0.replace(hour=hour)
-        return warehouse.load_partition(con, table, body, fetched_at=when, landing_file=name)
+        return warehouse.load_partition(con, table, [body], fetched_at=when, landing_file=name)
 
     with warehouse.writer(tmp_path / "warehouse.duckdb") as con:
 

@@ -5,16 +5,19 @@ the hitech values."""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
+import requests
 
 from fake_census import FakeCensusApi, fixture_dataset
 from fake_census.code_lists import FIXTURE_CODES
+from ingest.census_format import content_hash, parse_table
 from ingest.client import CensusClient, RetryBudget, RetryPolicy
 from ingest.datasets import HS
 from ingest.errors import CensusUnavailableError
-from ingest.products import MAX_URL_CHARS, Part, fetch_products, plan
+from ingest.products import MAX_URL_CHARS, Part, fetch_products, plan, product_fetch
 from tests.conftest import FAST_POLICY, SENTINEL_KEY
 
 CODES = [code for _, code, _ in FIXTURE_CODES]
@@ -35,6 +38,19 @@ def _client(api, max_in_flight: int = 4, policy: RetryPolicy = FAST_POLICY) -> C
         budget=RetryBudget(max_in_flight),
         sleep=lambda seconds: None,
     )
+
+
+def _fetched(client, flow, year, codes, folder):
+    """The year's answers as fetched into `folder` and checked by DuckDB, and their rows as
+    census_format reads each answer on its own (the reference the DuckDB checks must meet)."""
+    answers = fetch_products(client, flow, year, codes, folder)
+    fetch = product_fetch(client, flow, year, answers, datetime.now(UTC))
+    rows = [
+        row
+        for answer in answers.files
+        for row in parse_table(answer.path.read_bytes(), flow, year, HS).rows
+    ]
+    return fetch, answers, rows
 
 
 def _by_group(rows) -> dict[tuple[str, str, str], int]:
@@ -70,54 +86,64 @@ def test_the_codes_go_in_as_few_requests_as_fit_the_url_limit(api):
     assert min(lengths) > 2000  # (the last request holds what is left)
 
 
-def test_a_year_of_products_adds_up_to_the_hitech_groups_to_the_dollar(api):
+def test_a_year_of_products_adds_up_to_the_hitech_groups_to_the_dollar(api, tmp_path):
     client = _client(api)
-    fetch, asked = fetch_products(client, "exports", 2025, CODES)
+    fetch, answers, rows = _fetched(client, "exports", 2025, CODES, tmp_path)
     (request,) = api.product_requests
     assert request.path == "/data/timeseries/intltrade/exports/hs"
     names = [name for name, _ in request.query]
     assert names == ["get", "COMM_LVL", "SUMMARY_LVL", *["E_COMMODITY"] * len(CODES), "time", "key"]
     assert request.param("COMM_LVL") == "HS10" and request.param("SUMMARY_LVL") == "DET"
-    assert fetch.table.dataset is HS and len(asked) == 1 and fetch.attempts == 1
+    assert fetch.table.dataset is HS and len(answers.asked) == 1 and fetch.attempts == 1
     assert fetch.table.columns == tuple(HS.columns("exports")) == (
         "CTY_CODE", "CTY_NAME", "E_COMMODITY", "E_COMMODITY_SDESC", "ALL_VAL_MO", "time",
     )  # fmt: skip
-    assert _by_group(fetch.table.rows) == _hitech(client, "exports", 2025)
+    assert _by_group(rows) == _hitech(client, "exports", 2025)
     assert fetch.table.months == [f"2025-{m:02d}" for m in range(1, 13)]
-    # The body is the rows in the API's own format, header first: what the loader reads.
-    assert fetch.body.startswith(b'[["CTY_CODE","CTY_NAME","E_COMMODITY"')
+    # DuckDB's checks agree with census_format's reading, to the content hash.
+    assert fetch.table.row_count == len(rows) and fetch.table.missing_values == 0
+    assert fetch.table.content_hash == content_hash(fetch.table.columns, rows)
+    # The answer is on disk as the API sent it: what the landing zone keeps and the loader reads.
+    (answer,) = answers.files
+    sent = requests.get(f"{api.base_url}/exports/hs", params=request.query, timeout=10)
+    assert answer.path.read_bytes() == sent.content
+    assert answer.path.read_bytes().startswith(b'[["CTY_CODE","CTY_NAME","E_COMMODITY"')
 
 
-def test_an_answer_too_large_to_come_is_split_and_the_totals_do_not_change(api):
-    whole, _ = fetch_products(_client(api), "imports", 2024, CODES)
+def test_an_answer_too_large_to_come_is_split_and_the_totals_do_not_change(api, tmp_path):
+    whole, _, whole_rows = _fetched(_client(api), "imports", 2024, CODES, tmp_path / "whole")
     api.reset()
     api.max_answer_rows = 400  # the whole year's ~2,900 rows never come: HTTP 504
-    split, asked = fetch_products(_client(api), "imports", 2024, CODES)
+    split, answers, rows = _fetched(_client(api), "imports", 2024, CODES, tmp_path / "split")
     statuses = [request.status for request in api.product_requests]
-    assert statuses.count(504) >= 3 and statuses.count(200) == len(asked) > 1
+    assert statuses.count(504) >= 3 and statuses.count(200) == len(answers.asked) > 1
     assert all(len(request.query) < 40 for request in api.product_requests)
     # Never the same request twice: each one asked for less than the one that failed.
     queries = [tuple(request.query) for request in api.product_requests]
     assert len(set(queries)) == len(queries)
-    assert sorted(split.table.rows) == sorted(whole.table.rows)
+    assert sorted(rows) == sorted(whole_rows)
     assert split.table.content_hash == whole.table.content_hash
-    assert sum(len(a.table.rows) for a in asked if a.table) == len(whole.table.rows)
-    assert all(len(a.table.rows) <= 400 for a in asked if a.table)
+    assert split.table.row_count == whole.table.row_count == len(whole_rows)
+    assert answers.planned == 1 and answers.note() == f"{len(answers.asked)} request(s), " + (
+        f"{len(answers.asked) - 1} more after splits"
+    )
+    sizes = [len(parse_table(a.path.read_bytes(), "imports", 2024, HS).rows) for a in answers.files]
+    assert max(sizes) <= 400
 
 
-def test_one_code_still_too_large_is_split_by_months(api):
+def test_one_code_still_too_large_is_split_by_months(api, tmp_path):
     api.max_answer_rows = 20  # one code's year for every country is more than that
-    fetch, asked = fetch_products(_client(api), "imports", 2024, CODES[:1])
-    periods = {(a.part.first_month, a.part.last_month) for a in asked}
+    fetch, answers, rows = _fetched(_client(api), "imports", 2024, CODES[:1], tmp_path)
+    periods = {(a.part.first_month, a.part.last_month) for a in answers.asked}
     assert all(last - first < 11 for first, last in periods)  # the year came in parts
-    months = sorted({row[5] for row in fetch.table.rows})
-    assert months == [f"2024-{m:02d}" for m in range(1, 13)]
+    months = sorted({row[5] for row in rows})
+    assert months == fetch.table.months == [f"2024-{m:02d}" for m in range(1, 13)]
 
 
-def test_one_code_one_month_that_never_comes_fails_after_the_usual_retries(api):
+def test_one_code_one_month_that_never_comes_fails_after_the_usual_retries(api, tmp_path):
     api.max_answer_rows = 1
     with pytest.raises(CensusUnavailableError, match=r"imports 2024 products: .*HTTP 504"):
-        fetch_products(_client(api), "imports", 2024, CODES[:1])
+        fetch_products(_client(api), "imports", 2024, CODES[:1], tmp_path)
     # The smallest request (one code, one month) was asked once to be split, then had the usual
     # four attempts of FAST_POLICY; no other request was asked more than once.
     asked: dict[tuple, int] = defaultdict(int)
@@ -128,18 +154,18 @@ def test_one_code_one_month_that_never_comes_fails_after_the_usual_retries(api):
     assert retried.split()[1] == retried.split()[3]  # one month
 
 
-def test_a_year_not_released_is_a_204(api):
-    fetch, asked = fetch_products(_client(api), "imports", 2030, CODES)
-    assert not fetch.released and fetch.body is None
-    assert [a.table for a in asked] == [None]
+def test_a_year_not_released_is_a_204(api, tmp_path):
+    fetch, answers, _ = _fetched(_client(api), "imports", 2030, CODES, tmp_path)
+    assert not fetch.released and fetch.table is None
+    assert [a.answer for a in answers.asked] == [None] and list(tmp_path.iterdir()) == []
 
 
-def test_no_more_requests_in_flight_than_the_run_allows(api):
+def test_no_more_requests_in_flight_than_the_run_allows(api, tmp_path):
     # Every request waits 0.3 s in the fake: several would overlap if the cap let them.
     api.set_fault_for("imports", 2024, "timeout", times=100, source="hs")
     codes = [f"{n:010d}" for n in range(8471000000, 8471001200)]
     client = _client(api, max_in_flight=2, policy=RetryPolicy(read_timeout=5))
-    fetch_products(client, "imports", 2024, codes)
+    fetch_products(client, "imports", 2024, codes, tmp_path)
     assert len(api.product_requests) == len(plan(client, "imports", 2024, codes)) == 5
     assert api.max_concurrent_requests == 2
 
