@@ -64,7 +64,8 @@ REFRESH = "refresh 2 years, nothing new"
 REFRESH_REVISED = "refresh 2 years, revised"
 TARGET_SECONDS = {FULL_RUN: 30.0, "report": 1.0}
 # Refresh by change: the refreshes are judged against the full run measured in the same benchmark.
-TARGET_RATIO = {REFRESH: 0.25, REFRESH_REVISED: 0.6}
+# (The revised refresh's 0.6x target is retired: it is measured, as a ratio, and not judged.)
+TARGET_RATIO = {REFRESH: 0.25}
 TARGET_RSS_MB = 500.0  # the largest single process
 TARGET_TREE_MB = 800.0  # the whole process tree at once
 # Product detail (issue "Which products"), at the live API's volume: ~600 ATP codes a year, each
@@ -560,8 +561,10 @@ def markdown(meta, rows, overhead, notes) -> str:
                 base = "full run with products"
             wall += f" = {r['ratio_to_full_run']:.2f}× {base}"
             target.append(f"≤{r['target_ratio']:g}× {base} ({r['target_s']:.1f} s)")
-        else:
+        elif r["target_s"] is not None:
             target.append(f"≤{r['target_s']:g} s")
+        if r["ratio_to_full_run"] and not r["target_ratio"] and r["scenario"] != FULL_RUN:
+            wall += f" = {r['ratio_to_full_run']:.2f}× full run"
         target += [f"≤{r['rss_targets'][0]:g} MB", f"tree ≤{r['rss_targets'][1]:g} MB"]
         result = "pass" if r["pass"] else "**MISS**: " + "; ".join(r["misses"])
         if r["warnings"]:
@@ -734,7 +737,8 @@ def _main(args, launcher: Launcher, log) -> int:
         codes = [code for _, code, _ in api.code_lists.codes]
         for year in range(start_year, today.year + 1):
             for flow in ("imports", "exports"):
-                fetch_products(client, flow, year, codes)
+                with tempfile.TemporaryDirectory(prefix="atp-bench-warm-") as answers:
+                    fetch_products(client, flow, year, codes, Path(answers))
         api._product_memo.clear()  # (the last year's generated rows: not needed any more)
         api.reset()
         log(f"Fake API at {api.base_url}, warmed in {time.perf_counter() - t0:.1f} s")
@@ -802,6 +806,7 @@ def _main(args, launcher: Launcher, log) -> int:
             summarize(name, measurements[name], ratio * full_s, True, full_s)
             for name, ratio in TARGET_RATIO.items()
         ),
+        summarize(REFRESH_REVISED, measurements[REFRESH_REVISED], None, True, full_s),
         *(
             summarize(
                 name,

@@ -4,28 +4,36 @@ rows (~250,000 a flow-year) never become Python objects.
 The rules are census_format's, with its one-line errors, run in SQL over every answer of the
 partition, plus one: an answer holds only the item codes and months it asked for, so no row
 comes from two answers. One is looser: DuckDB reads every cell as text, so a number where the
-API sends a string is read as its digits, where census_format refuses it. The content hash is census_format's too (the same bytes are hashed; a
-test compares the two), computed by DuckDB.
+API sends a string is read as its digits, where census_format refuses it. The content hash is
+census_format's too (the same bytes are hashed; a test compares the two).
+
+DuckDB works within MEMORY_LIMIT and spills its sorts to a temporary folder: a year of answers
+is checked in a few hundred megabytes at most, however large.
 """
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import orjson
 
 from ingest.census_format import check_header
 from ingest.datasets import CensusDataset
 from ingest.errors import CensusResponseError
 
-# One answer is read as one JSON value; the live API's largest are well under this.
-_MAX_ANSWER_BYTES = 1 << 30
+# One answer is read as one JSON value. DuckDB sizes its read buffers by maximum_object_size
+# (twice it, per file), so it is set from the answers' own sizes, not to a generous constant.
 _READ = (
-    "read_json(?, format = 'unstructured', records = false, columns = {'json': 'VARCHAR[][]'}, "
-    f"maximum_object_size = {_MAX_ANSWER_BYTES}, filename = true)"
+    "read_json(?, format = 'unstructured', records = false, columns = {{'json': 'VARCHAR[][]'}}, "
+    "maximum_object_size = {size}, filename = true)"
 )
+MEMORY_LIMIT = "128MB"  # as the warehouse's (ingest.warehouse.DUCKDB_CONFIG)
+_HASH_BATCH_ROWS = 20_000
 # DuckDB's JSON writer spells a control character's escape in capitals (\u001F), orjson (whose
 # bytes define the content hash) in small letters; only these differ (\b \t \n \f \r are short).
 _CAPITAL_ESCAPES = ("000B", "000E", "000F", "001A", "001B", "001C", "001D", "001E", "001F")
@@ -64,7 +72,10 @@ def check_answer_files(
     """Check every answer; raise CensusResponseError naming the answer and the row at fault."""
     assert answers, "a partition's answers are checked only when there are some"
     where = f"{flow} {year}"
-    with duckdb.connect() as con:
+    with (
+        tempfile.TemporaryDirectory(prefix="atp-answers-") as spill,
+        duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": spill}) as con,
+    ):
         _read(con, answers, where)
         headers = con.execute(
             "SELECT answer, json[1], len(json) FROM answers ORDER BY answer"
@@ -118,24 +129,29 @@ def _read(con: duckdb.DuckDBPyConnection, answers: Sequence[AnswerFile], where: 
     """`answers`: each answer as one JSON array of rows. All are read at once (DuckDB spreads
     the parse over its threads); when one cannot be, each is read alone to name it."""
     paths = [str(answer.path) for answer in answers]
+    read = _READ.format(size=max(answer.path.stat().st_size for answer in answers) + 1)
     try:
         con.execute(
-            "CREATE TEMP TABLE answers AS SELECT list_position(?, filename) - 1 AS answer, json "
-            f"FROM {_READ}",
+            f"CREATE TEMP TABLE answers AS SELECT list_position(?, filename) - 1 AS answer, json "
+            f"FROM {read}",
             [paths, paths],
         )
-        return
-    except duckdb.Error:
-        pass
-    for answer in answers:
-        try:
-            con.execute(f"SELECT count(*) FROM {_READ}", [str(answer.path)]).fetchall()
-        except duckdb.Error:
+    except duckdb.InvalidInputException:  # not JSON, or not an array of arrays
+        for answer in answers:
+            try:
+                con.execute(f"SELECT count(*) FROM {read}", [str(answer.path)]).fetchall()
+            except duckdb.InvalidInputException:
+                raise CensusResponseError(
+                    f"{where}: the answer for {answer.label} is not a JSON array of rows. "
+                    "Nothing was written."
+                ) from None
+        raise
+    found = {number for (number,) in con.execute("SELECT answer FROM answers").fetchall()}
+    for number, answer in enumerate(answers):
+        if number not in found:  # an empty file reads as no value at all
             raise CensusResponseError(
-                f"{where}: the answer for {answer.label} is not a JSON array of rows. "
-                "Nothing was written."
-            ) from None
-    raise CensusResponseError(f"{where}: the answers cannot be read together. Nothing was written.")
+                f"{where}: the answer for {answer.label} is empty. Nothing was written."
+            )
 
 
 def _rows_in_columns(con, columns: tuple[str, ...], positions: tuple[int, ...]) -> None:
@@ -148,9 +164,13 @@ def _rows_in_columns(con, columns: tuple[str, ...], positions: tuple[int, ...]) 
             coalesce({cty}, '') AS cty, coalesce({name}, '') AS name,
             coalesce({item}, '') AS item, coalesce({description}, '') AS description,
             nullif({value}, '') AS value, coalesce({month}, '') AS month
-        FROM (SELECT answer, generate_subscripts(json[2:], 1) AS n, unnest(json[2:]) AS row
+        FROM (SELECT answer, generate_subscripts(json, 1) - 1 AS n, unnest(json) AS row
             FROM answers)
+        WHERE n > 0
     """)
+    # The answers as read are not needed any more: only their header widths.
+    con.execute("CREATE TEMP TABLE widths AS SELECT answer, len(json[1]) AS width FROM answers")
+    con.execute("DROP TABLE answers")
 
 
 def _raise_first_fault(con, answers, columns, year: int, where: str) -> None:
@@ -166,7 +186,7 @@ def _raise_first_fault(con, answers, columns, year: int, where: str) -> None:
             END AS fault,
             r.answer, r.n, r.width, a.width, r.cty, r.item, r.month, r.value
         FROM rows AS r
-        JOIN (SELECT answer, len(json[1]) AS width FROM answers) AS a USING (answer)
+        JOIN widths AS a USING (answer)
         JOIN asked_months AS m USING (answer)
         LEFT JOIN asked AS k ON k.answer = r.answer AND k.code = r.item
         WHERE fault IS NOT NULL
@@ -207,23 +227,9 @@ def _raise_first_fault(con, answers, columns, year: int, where: str) -> None:
 
 
 def _summary(con, dataset, flow, year, columns, positions) -> CheckedAnswers:
-    fixed = "text"
-    for escape in _CAPITAL_ESCAPES:
-        fixed = f"replace({fixed}, '\\u{escape}', '\\u{escape.lower()}')"
-    row_count, months, missing, content = con.execute(
-        f"""
-        WITH counted AS (
-            SELECT count(*) AS row_count, list_sort(list_distinct(list(month))) AS months,
-                count(*) FILTER (value IS NULL) AS missing,
-                '[' || to_json(?::VARCHAR[]) || ',' || string_agg(to_json([cty, name, item,
-                    description, value, month]), ',' ORDER BY cty, item, month) || ']' AS text
-            FROM rows
-        )
-        SELECT row_count, months, missing,
-            sha256(CASE WHEN contains(text, '\\u00') THEN {fixed} ELSE text END)
-        FROM counted
-        """,
-        [list(columns)],
+    row_count, months, missing = con.execute(
+        "SELECT count(*), list_sort(list_distinct(list(month))), count(*) FILTER (value IS NULL) "
+        "FROM rows"
     ).fetchone()
     return CheckedAnswers(
         dataset=dataset,
@@ -234,5 +240,23 @@ def _summary(con, dataset, flow, year, columns, positions) -> CheckedAnswers:
         months=months,
         missing_values=missing,
         row_count=row_count,
-        content_hash=content,
+        content_hash=_content_hash(con, columns),
     )
+
+
+def _content_hash(con, columns: tuple[str, ...]) -> str:
+    """census_format.content_hash of the rows, fed to sha256 a batch of sorted rows at a time
+    (DuckDB's sort spills to disk; the year's text is never one string in memory)."""
+    text = "to_json([cty, name, item, description, value, month])"
+    fixed = text
+    for escape in _CAPITAL_ESCAPES:
+        fixed = f"replace({fixed}, '\\u{escape}', '\\u{escape.lower()}')"
+    digest = hashlib.sha256(b"[" + orjson.dumps(list(columns)))
+    result = con.execute(
+        f"SELECT CASE WHEN contains({text}, '\\u00') THEN {fixed} ELSE {text} END "
+        "FROM rows ORDER BY cty, item, month"
+    )
+    while batch := result.fetchmany(_HASH_BATCH_ROWS):
+        digest.update(("," + ",".join(row for (row,) in batch)).encode())
+    digest.update(b"]")
+    return digest.hexdigest()

@@ -45,7 +45,7 @@ KEY_HELP = (
 @dataclass(frozen=True)
 class Settings:
     base_url: str
-    api_key: str | None
+    api_key: str | None = field(repr=False)  # a secret: never in a repr, a log or an error
     warehouse: Path
     landing_dir: Path
     start_year: int

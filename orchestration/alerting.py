@@ -14,7 +14,6 @@ from ingest.alerts import resolve, send
 from ingest.freshness import read_freshness, stale_after, stale_reason
 from ingest.releases import ReleaseStatus
 from ingest.settings import Settings
-from orchestration.resources import AtpSettings
 from orchestration.tags import COMMAND_TAG, OUTCOME_TAG
 
 RELEASE_LATE = "release-late:"
@@ -79,11 +78,10 @@ def alert_stale(settings: Settings, reason: str | None, published: datetime | No
         "or the published copy has been behind as long (see ingest.freshness.stale_reason)."
     ),
 )
-def alert_on_stale_data(context: dg.SensorEvaluationContext, settings: AtpSettings):
-    atp = settings.settings
-    freshness = read_freshness(atp.published)
-    reason = stale_reason(freshness, datetime.now(UTC), stale_after(atp.refresh_cron))
-    for line in alert_stale(atp, reason, freshness.last_published):
+def alert_on_stale_data(context: dg.SensorEvaluationContext, settings: dg.ResourceParam[Settings]):
+    freshness = read_freshness(settings.published)
+    reason = stale_reason(freshness, datetime.now(UTC), stale_after(settings.refresh_cron))
+    for line in alert_stale(settings, reason, freshness.last_published):
         context.log.info(line)
     if freshness.last_checked is None:
         return dg.SkipReason("no run has checked the Census API yet: nothing to be stale")
@@ -123,7 +121,7 @@ def _state(settings: Settings):
         "ATP_ALERT_EMAIL_TO) and tags the run atp/outcome=failed."
     ),
 )
-def alert_on_run_failure(context: dg.RunFailureSensorContext, settings: AtpSettings):
+def alert_on_run_failure(context: dg.RunFailureSensorContext, settings: dg.ResourceParam[Settings]):
     run = context.dagster_run
     context.instance.add_run_tags(run.run_id, {OUTCOME_TAG: "failed"})
     # A retry of a failed run (run_retries) is the same incident as the run it retries.
@@ -136,7 +134,7 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext, settings: AtpSetti
     ]
     reason = failure_text(failures) or _last_engine_word(context)
     for line in alert_run_failed(
-        settings.settings, incident, run.job_name, run.tags.get(COMMAND_TAG), reason
+        settings, incident, run.job_name, run.tags.get(COMMAND_TAG), reason
     ):
         context.log.info(line)
 

@@ -17,12 +17,12 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from ingest.freshness import read_freshness, record_build_started
 from ingest.locking import writer_lock
+from ingest.settings import Settings
 from ingest.warehouse import MARTS, connect
 from orchestration.asset_policies import OWNERS, RELEASE_FRESHNESS
 from orchestration.dbt_project import DBT_PROJECT, dbt_vars
 from orchestration.mart_metadata import mart_metadata
 from orchestration.raw_assets import DUCKDB_POOL
-from orchestration.resources import AtpSettings
 from orchestration.run_health import mark_processes_of
 
 # dbt unit tests check the SQL logic, not the data: the test suite runs them (`make test`).
@@ -112,10 +112,9 @@ def atp_dbt_models(
     context: dg.AssetExecutionContext,
     config: DbtBuildConfig,
     dbt: DbtCliResource,
-    settings: AtpSettings,
+    settings: dg.ResourceParam[Settings],
 ):
-    config_settings = settings.settings
-    warehouse, published = config_settings.warehouse, config_settings.published
+    warehouse, published = settings.warehouse, settings.published
     fresh = read_freshness(published)
     if config.only_if_changed and not fresh.unpublished:
         since = f"{fresh.last_changed:%Y-%m-%d %H:%M} UTC" if fresh.last_changed else "-"

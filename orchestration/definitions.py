@@ -11,7 +11,7 @@ from orchestration.dbt_assets import atp_dbt_models
 from orchestration.dbt_project import dbt_resource
 from orchestration.publish_asset import html_report, published_warehouse, release_digest
 from orchestration.raw_assets import RAW_GROUP, build_raw_assets
-from orchestration.resources import AtpSettings, warehouse_resource
+from orchestration.resources import warehouse_resource
 from orchestration.schedules import build_refresh_schedule
 
 PIPELINE_JOB = "atp_pipeline_job"
@@ -57,7 +57,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         executor=dg.in_process_executor,
         resources={
             "dbt": dbt_resource(),
-            "settings": AtpSettings.from_settings(settings),
+            "settings": settings,
             "warehouse": warehouse_resource(settings),
         },
     )

@@ -8,12 +8,12 @@ from analyst.html_report import write_html_report
 from ingest.freshness import record_published
 from ingest.locking import writer_lock
 from ingest.publish import publish
+from ingest.settings import Settings
 from ingest.warehouse import MARTS
 from orchestration.alerting import write_and_post_digest
 from orchestration.asset_policies import OWNERS, RELEASE_FRESHNESS
 from orchestration.dbt_assets import atp_dbt_models
 from orchestration.raw_assets import DUCKDB_POOL, still_in_progress
-from orchestration.resources import AtpSettings
 
 # What the copy holds: the marts, built by the dbt step. Depending on them (not on every dbt
 # node) keeps the lineage readable; the step still runs after the whole dbt step, which is one
@@ -37,19 +37,18 @@ MART_KEYS = sorted(
     ),
 )
 def published_warehouse(
-    context: dg.AssetExecutionContext, settings: AtpSettings
+    context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings]
 ) -> dg.MaterializeResult:
-    config = settings.settings
-    with writer_lock(config.warehouse):
+    with writer_lock(settings.warehouse):
         still_in_progress(context)  # a run marked failed meanwhile publishes nothing
         publication = publish(
-            config.warehouse,
-            config.published,
-            min_free_mb=config.min_free_mb,
-            source_api=config.base_url,
-            demo=config.demo,
+            settings.warehouse,
+            settings.published,
+            min_free_mb=settings.min_free_mb,
+            source_api=settings.base_url,
+            demo=settings.demo,
         )
-    record_published(config.published, publication.published_at)
+    record_published(settings.published, publication.published_at)
     context.log.info(f"published {len(publication.tables)} mart tables to {publication.path}")
     return dg.MaterializeResult(
         metadata={
@@ -73,9 +72,10 @@ def published_warehouse(
         "marts, at ATP_REPORT_DIR/index.html (default data/report/index.html)."
     ),
 )
-def html_report(context: dg.AssetExecutionContext, settings: AtpSettings) -> dg.MaterializeResult:
-    config = settings.settings
-    path = write_html_report(config.published, config.report_dir)
+def html_report(
+    context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings]
+) -> dg.MaterializeResult:
+    path = write_html_report(settings.published, settings.report_dir)
     context.log.info(f"wrote the HTML report {path}")
     return dg.MaterializeResult(
         metadata={"path": str(path), "bytes": dg.MetadataValue.int(path.stat().st_size)}
@@ -96,8 +96,7 @@ def html_report(context: dg.AssetExecutionContext, settings: AtpSettings) -> dg.
     ),
 )
 def release_digest(
-    context: dg.AssetExecutionContext, settings: AtpSettings
+    context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings]
 ) -> dg.MaterializeResult:
-    config = settings.settings
-    lines = write_and_post_digest(config, context.log.info)
+    lines = write_and_post_digest(settings, context.log.info)
     return dg.MaterializeResult(metadata={"outcome": "\n".join(lines)})

@@ -23,11 +23,10 @@ from ingest.partitions import PartitionResult
 from ingest.preflight import check_paths
 from ingest.releases import release_status
 from ingest.run_loads import load_run
-from ingest.settings import census_today
+from ingest.settings import Settings, census_today
 from orchestration.alerting import alert_release
 from orchestration.asset_policies import OWNERS, RAW_FRESHNESS
 from orchestration.release_checks import release_check_results, release_check_specs
-from orchestration.resources import AtpSettings
 from orchestration.tags import tag_outcome
 
 RAW_GROUP = "raw"
@@ -126,18 +125,17 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
     def raw_census(
         context: dg.AssetExecutionContext,
         config: RawLoadConfig,
-        settings: AtpSettings,
+        settings: dg.ResourceParam[Settings],
         warehouse: DuckDBResource,
     ):
-        config_settings = settings.settings
-        _check_warehouse(config.warehouse, config_settings.warehouse)
-        check_paths(config_settings, source=config.source)  # before the first request
+        _check_warehouse(config.warehouse, settings.warehouse)
+        check_paths(settings, source=config.source)  # before the first request
         years = [int(key) for key in context.partition_keys]
         checked_at = datetime.now(UTC)
         # One budget for the run: once the API is down or refuses the key, no flow asks again.
-        with writer_lock(config_settings.warehouse):
+        with writer_lock(settings.warehouse):
             loads = load_run(
-                config_settings,
+                settings,
                 years,
                 source=config.source,
                 accept_fewer_months=config.accept_fewer_months,
@@ -148,7 +146,7 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
             failed = loads.failed or loads.interrupted
             if not failed:  # (a busy file would only make this wait)
                 with warehouse.get_connection() as con:
-                    status = release_status(con, census_today(), config_settings.release_lag_days)
+                    status = release_status(con, census_today(), settings.release_lag_days)
         loaded = loads.loaded
         if failed:
             # The step fails: record by hand the years that did change before saying so.
@@ -162,12 +160,12 @@ def build_raw_assets(start_year: int) -> dg.AssetsDefinition:
             tag_outcome(context, "failed")
             raise loads.interrupted or loads.failure()
         changed = loads.changed
-        before = read_freshness(config_settings.published)
+        before = read_freshness(settings.published)
         record_check(
-            config_settings.published, checked_at, changed=changed, newest_month=status.newest_held
+            settings.published, checked_at, changed=changed, newest_month=status.newest_held
         )
         tag_outcome(context, "changed" if changed else "unchanged")
-        for line in alert_release(config_settings, status):
+        for line in alert_release(settings, status):
             context.log.info(line)
         yield from release_check_results(status, raw_asset_key)
         released = {key: r for key, r in loaded.items() if r.status == "loaded"}

@@ -10,9 +10,8 @@ from dagster._core.storage.tags import (
 )
 
 from ingest.releases import due_year
-from ingest.settings import CENSUS_TIMEZONE
+from ingest.settings import CENSUS_TIMEZONE, Settings
 from orchestration.dbt_assets import DBT_STEP
-from orchestration.resources import AtpSettings
 from orchestration.tags import COMMAND_TAG
 
 # Census publishes its annual revision of the prior years with the April data, in early June.
@@ -50,7 +49,9 @@ def build_refresh_schedule(job, cron: str) -> dg.ScheduleDefinition:
             "the dbt models and publishes the marts, in one run. ATP_REFRESH_CRON sets the time."
         ),
     )
-    def _schedule(context: dg.ScheduleEvaluationContext, settings: AtpSettings) -> dg.RunRequest:
+    def _schedule(
+        context: dg.ScheduleEvaluationContext, settings: dg.ResourceParam[Settings]
+    ) -> dg.RunRequest:
         when = context.scheduled_execution_time.astimezone(ZoneInfo(CENSUS_TIMEZONE))
         today = when.date()
         years = refresh_years(today, settings.start_year, settings.release_lag_days)

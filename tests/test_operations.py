@@ -29,7 +29,6 @@ from ingest.releases import newest_month_due, release_status
 from ingest.settings import Settings
 from ingest.warehouse import connect
 from orchestration.definitions import build_definitions
-from orchestration.resources import AtpSettings
 from orchestration.runner import run_pipeline
 from orchestration.schedules import refresh_years
 from tests.conftest import ROOT, make_settings, point_cli_at
@@ -97,7 +96,7 @@ def test_the_schedule_requests_one_run_over_those_years(when, start, end, tmp_pa
     )
     context = dg.build_schedule_context(
         scheduled_execution_time=when,
-        resources={"settings": AtpSettings.from_settings(settings)},
+        resources={"settings": settings},
     )
     data = schedule.evaluate_tick(context)
     (request,) = data.run_requests

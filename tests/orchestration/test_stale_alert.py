@@ -18,7 +18,6 @@ from ingest.freshness import (
     stale_reason,
 )
 from orchestration.alerting import alert_on_stale_data
-from orchestration.resources import AtpSettings
 from tests.test_run_alerts import Receiver, hooked  # noqa: F401 - the webhook fixture
 
 NOW = datetime(2026, 12, 5, 12, tzinfo=UTC)
@@ -51,7 +50,7 @@ def test_stale_reasons():
 
 
 def _tick(settings) -> str:
-    context = dg.build_sensor_context(resources={"settings": AtpSettings.from_settings(settings)})
+    context = dg.build_sensor_context(resources={"settings": settings})
     return alert_on_stale_data(context).skip_message
 
 
