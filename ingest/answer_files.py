@@ -24,13 +24,13 @@ import orjson
 
 from ingest.census_format import check_header
 from ingest.datasets import CensusDataset
-from ingest.errors import CensusResponseError
+from ingest.errors import CensusResponseError, WarehouseError
 
-# One answer is read as one JSON value. DuckDB sizes its read buffers by maximum_object_size
-# (twice it, per file), so it is set from the answers' own sizes, not to a generous constant.
+# Each answer is a JSON array of rows, read a row at a time (DuckDB streams the array and spills
+# what it holds to disk), each file's rows in their order: insertion order is preserved.
 _READ = (
-    "read_json(?, format = 'unstructured', records = false, columns = {{'json': 'VARCHAR[][]'}}, "
-    "maximum_object_size = {size}, filename = true)"
+    "read_json(?, format = 'array', records = false, columns = {'json': 'VARCHAR[]'}, "
+    "filename = true)"
 )
 MEMORY_LIMIT = "128MB"  # as the warehouse's (ingest.warehouse.DUCKDB_CONFIG)
 _HASH_BATCH_ROWS = 20_000
@@ -72,13 +72,25 @@ def check_answer_files(
     """Check every answer; raise CensusResponseError naming the answer and the row at fault."""
     assert answers, "a partition's answers are checked only when there are some"
     where = f"{flow} {year}"
+    try:
+        return _check(dataset, flow, year, answers, where)
+    except (duckdb.OutOfMemoryException, duckdb.IOException) as exc:
+        first = str(exc).splitlines()[0]
+        raise WarehouseError(
+            f"{where}: DuckDB could not check the answers ({first}). Nothing was written; free "
+            "memory or disk space in the temporary folder, then run again."
+        ) from None
+
+
+def _check(dataset, flow, year, answers, where) -> CheckedAnswers:
     with (
         tempfile.TemporaryDirectory(prefix="atp-answers-") as spill,
         duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": spill}) as con,
     ):
         _read(con, answers, where)
         headers = con.execute(
-            "SELECT answer, json[1], len(json) FROM answers ORDER BY answer"
+            "SELECT f.answer, l.json, f.length FROM firsts AS f "
+            "JOIN lines AS l ON l.rowid = f.first ORDER BY f.answer"
         ).fetchall()
         positions: tuple[int, ...] | None = None
         for number, names, length in headers:
@@ -126,29 +138,33 @@ def _month(year: int, month: int) -> str:
 
 
 def _read(con: duckdb.DuckDBPyConnection, answers: Sequence[AnswerFile], where: str) -> None:
-    """`answers`: each answer as one JSON array of rows. All are read at once (DuckDB spreads
-    the parse over its threads); when one cannot be, each is read alone to name it."""
+    """`lines`: every answer's rows (header first), and `firsts`: where each answer starts and
+    how many rows it has. All are read at once (DuckDB spreads the parse over its threads);
+    when one cannot be, each is read alone to name it."""
     paths = [str(answer.path) for answer in answers]
-    read = _READ.format(size=max(answer.path.stat().st_size for answer in answers) + 1)
     try:
         con.execute(
-            f"CREATE TEMP TABLE answers AS SELECT list_position(?, filename) - 1 AS answer, json "
-            f"FROM {read}",
+            "CREATE TEMP TABLE lines AS SELECT list_position(?, filename) - 1 AS answer, json "
+            f"FROM {_READ}",
             [paths, paths],
         )
     except duckdb.InvalidInputException:  # not JSON, or not an array of arrays
         for answer in answers:
             try:
-                con.execute(f"SELECT count(*) FROM {read}", [str(answer.path)]).fetchall()
+                con.execute(f"SELECT count(*) FROM {_READ}", [str(answer.path)]).fetchall()
             except duckdb.InvalidInputException:
                 raise CensusResponseError(
                     f"{where}: the answer for {answer.label} is not a JSON array of rows. "
                     "Nothing was written."
                 ) from None
         raise
-    found = {number for (number,) in con.execute("SELECT answer FROM answers").fetchall()}
+    con.execute(
+        "CREATE TEMP TABLE firsts AS SELECT answer, min(rowid) AS first, count(*) AS length "
+        "FROM lines GROUP BY answer"
+    )
+    found = {number for (number,) in con.execute("SELECT answer FROM firsts").fetchall()}
     for number, answer in enumerate(answers):
-        if number not in found:  # an empty file reads as no value at all
+        if number not in found:  # an empty file, or "[]"
             raise CensusResponseError(
                 f"{where}: the answer for {answer.label} is empty. Nothing was written."
             )
@@ -156,21 +172,23 @@ def _read(con: duckdb.DuckDBPyConnection, answers: Sequence[AnswerFile], where: 
 
 def _rows_in_columns(con, columns: tuple[str, ...], positions: tuple[int, ...]) -> None:
     """`rows`: each data row in the raw table's columns, as census_format reads it (a null code
-    or name is "", an empty value is missing)."""
-    cty, name, item, description, value, month = (f"row[{p + 1}]" for p in positions)
+    or name is "", an empty value is missing), numbered from 1 in its answer."""
+    cty, name, item, description, value, month = (f"l.json[{p + 1}]" for p in positions)
     con.execute(f"""
         CREATE TEMP TABLE rows AS
-        SELECT answer, n, len(row) AS width,
+        SELECT l.answer, l.rowid - f.first AS n, len(l.json) AS width,
             coalesce({cty}, '') AS cty, coalesce({name}, '') AS name,
             coalesce({item}, '') AS item, coalesce({description}, '') AS description,
             nullif({value}, '') AS value, coalesce({month}, '') AS month
-        FROM (SELECT answer, generate_subscripts(json, 1) - 1 AS n, unnest(json) AS row
-            FROM answers)
-        WHERE n > 0
+        FROM lines AS l JOIN firsts AS f ON f.answer = l.answer
+        WHERE l.rowid > f.first
     """)
-    # The answers as read are not needed any more: only their header widths.
-    con.execute("CREATE TEMP TABLE widths AS SELECT answer, len(json[1]) AS width FROM answers")
-    con.execute("DROP TABLE answers")
+    # The rows as read are not needed any more: only each header's width.
+    con.execute(
+        "CREATE TEMP TABLE widths AS SELECT f.answer, len(l.json) AS width "
+        "FROM firsts AS f JOIN lines AS l ON l.rowid = f.first"
+    )
+    con.execute("DROP TABLE lines")
 
 
 def _raise_first_fault(con, answers, columns, year: int, where: str) -> None:

@@ -146,3 +146,17 @@ def test_answers_with_their_columns_in_another_order_are_refused(tmp_path):
     with pytest.raises(CensusResponseError, match="columns in another order"):
         _check(first, second)
     assert json.loads(second.path.read_bytes())[0] == reordered
+
+
+def test_a_bad_row_deep_in_a_later_answer_is_named_by_its_own_row_number(tmp_path):
+    codes = [f"84715{n:05d}" for n in range(300)]
+    rows = [_row("2010", code, "1", f"2024-{m:02d}") for code in codes for m in range(1, 13)]
+    first = _answer(tmp_path, "a", rows[:1800], codes[:150])
+    later = rows[1800:]
+    later[1499] = _row("2010", later[1499][2], "x", later[1499][5])
+    second = _answer(tmp_path, "b", later, codes[150:])
+    with pytest.raises(CensusResponseError) as raised:
+        _check(first, second)
+    assert str(raised.value).startswith(
+        f"imports 2024: the answer for b, months 01..12: row 1500 (2010 / {later[1499][2]} / "
+    )
