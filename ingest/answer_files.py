@@ -7,8 +7,8 @@ comes from two answers. One is looser: DuckDB reads every cell as text, so a num
 API sends a string is read as its digits, where census_format refuses it. The content hash is
 census_format's too (the same bytes are hashed; a test compares the two).
 
-DuckDB works within MEMORY_LIMIT and spills its sorts to a temporary folder: a year of answers
-is checked in a few hundred megabytes at most, however large.
+DuckDB works within MEMORY_LIMIT and spills what it holds to a temporary folder: a flow-year of
+250,000 rows is checked in 0.5 s and about 150 MB (bench/README.md, "Product detail").
 """
 
 from __future__ import annotations
