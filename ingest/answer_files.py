@@ -89,8 +89,7 @@ def _check(dataset, flow, year, answers, where) -> CheckedAnswers:
     ):
         _read(con, answers, where)
         headers = con.execute(
-            "SELECT f.answer, l.json, f.length FROM firsts AS f "
-            "JOIN lines AS l ON l.rowid = f.first ORDER BY f.answer"
+            "SELECT answer, header, length FROM firsts ORDER BY answer"
         ).fetchall()
         positions: tuple[int, ...] | None = None
         for number, names, length in headers:
@@ -113,9 +112,9 @@ def _check(dataset, flow, year, answers, where) -> CheckedAnswers:
                 )
             positions = found
         asked = [(number, code) for number, a in enumerate(answers) for code in a.codes]
-        con.execute("CREATE TEMP TABLE asked (answer INTEGER, code VARCHAR)")
         con.execute(
-            "INSERT INTO asked SELECT unnest(?::INTEGER[]), unnest(?::VARCHAR[])",
+            "CREATE TEMP TABLE asked AS SELECT unnest(?::INTEGER[]) AS answer, "
+            "unnest(?::VARCHAR[]) AS code",
             [[number for number, _ in asked], [code for _, code in asked]],
         )
         con.execute(
@@ -138,8 +137,8 @@ def _month(year: int, month: int) -> str:
 
 
 def _read(con: duckdb.DuckDBPyConnection, answers: Sequence[AnswerFile], where: str) -> None:
-    """`lines`: every answer's rows (header first), and `firsts`: where each answer starts and
-    how many rows it has. All are read at once (DuckDB spreads the parse over its threads);
+    """`lines`: every answer's rows (header first), and `firsts`: each answer's header row, where
+    it starts and how many rows it has. All are read at once (DuckDB spreads the parse over its threads);
     when one cannot be, each is read alone to name it."""
     paths = [str(answer.path) for answer in answers]
     try:
@@ -159,8 +158,8 @@ def _read(con: duckdb.DuckDBPyConnection, answers: Sequence[AnswerFile], where: 
                 ) from None
         raise
     con.execute(
-        "CREATE TEMP TABLE firsts AS SELECT answer, min(rowid) AS first, count(*) AS length "
-        "FROM lines GROUP BY answer"
+        "CREATE TEMP TABLE firsts AS SELECT answer, min(rowid) AS first, count(*) AS length, "
+        "arg_min(json, rowid) AS header FROM lines GROUP BY answer"
     )
     found = {number for (number,) in con.execute("SELECT answer FROM firsts").fetchall()}
     for number, answer in enumerate(answers):
@@ -183,12 +182,7 @@ def _rows_in_columns(con, columns: tuple[str, ...], positions: tuple[int, ...]) 
         FROM lines AS l JOIN firsts AS f ON f.answer = l.answer
         WHERE l.rowid > f.first
     """)
-    # The rows as read are not needed any more: only each header's width.
-    con.execute(
-        "CREATE TEMP TABLE widths AS SELECT f.answer, len(l.json) AS width "
-        "FROM firsts AS f JOIN lines AS l ON l.rowid = f.first"
-    )
-    con.execute("DROP TABLE lines")
+    con.execute("DROP TABLE lines")  # (not needed any more: rows and firsts hold what counts)
 
 
 def _raise_first_fault(con, answers, columns, year: int, where: str) -> None:
@@ -196,15 +190,15 @@ def _raise_first_fault(con, answers, columns, year: int, where: str) -> None:
     item_column, value_column = columns[2], columns[4]
     fault = con.execute("""
         SELECT CASE
-                WHEN r.width <> a.width THEN 'width'
+                WHEN r.width <> len(f.header) THEN 'width'
                 WHEN NOT (r.value IS NULL OR regexp_full_match(r.value, '[0-9]+')) THEN 'value'
                 WHEN NOT regexp_full_match(r.month, printf('%d-(0[1-9]|1[0-2])', ?)) THEN 'year'
                 WHEN k.code IS NULL OR r.month NOT BETWEEN m.first_month AND m.last_month
                     THEN 'unasked'
             END AS fault,
-            r.answer, r.n, r.width, a.width, r.cty, r.item, r.month, r.value
+            r.answer, r.n, r.width, len(f.header), r.cty, r.item, r.month, r.value
         FROM rows AS r
-        JOIN widths AS a USING (answer)
+        JOIN firsts AS f USING (answer)
         JOIN asked_months AS m USING (answer)
         LEFT JOIN asked AS k ON k.answer = r.answer AND k.code = r.item
         WHERE fault IS NOT NULL

@@ -27,7 +27,7 @@ import orjson
 from ingest.client import CensusClient
 from ingest.datasets import check_flow
 from ingest.errors import CensusResponseError
-from ingest.landing import LandedFile, land_body, newest_landed
+from ingest.landing import LandedFile, land_body, landing_stamp, newest_landed
 
 LANDING_FOLDER = "atp_codes"  # beside the hitech flows' folders in the landing zone
 ATP_GROUPS = tuple(f"{n:02d}" for n in range(1, 11))
@@ -133,7 +133,7 @@ def fetch_code_list(base_url: str, flow: str, year: int, client: CensusClient) -
 
 def land_code_list(landing_dir: Path, code_list: CodeList) -> LandedFile:
     """Land a list's bytes and manifest, as `landing.land` does an API answer."""
-    stamp = f"{code_list.fetched_at:%Y%m%dT%H%M%S%fZ}"
+    stamp = landing_stamp(code_list.fetched_at)
     return land_body(
         landing_dir / LANDING_FOLDER,
         code_list.flow,

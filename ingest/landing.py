@@ -123,7 +123,7 @@ def land(landing_dir: Path, fetch: Fetch, incoming: Incoming | None = None) -> L
     """Write a released fetch's body and manifest into the landing zone; or move the answers
     `incoming` into place, with their manifest."""
     assert fetch.table is not None, "only released fetches are landed"
-    stamp = fetch.fetched_at.strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = landing_stamp(fetch.fetched_at)
     table = fetch.table
     dataset = table.dataset
     fields = {
@@ -218,15 +218,20 @@ def _land(
     return LandedFile(path=path, manifest=manifest)
 
 
+def landing_stamp(fetched_at: datetime) -> str:
+    """How a fetch's time is spelt in the names of what it lands."""
+    return f"{fetched_at:%Y%m%dT%H%M%S%fZ}"
+
+
 def incoming_dir(
-    landing_dir: Path, dataset: CensusDataset, flow: str, year: int, stamp: str
+    landing_dir: Path, dataset: CensusDataset, flow: str, year: int, fetched_at: datetime
 ) -> Path:
     """Where a fetch's answers are written as they come, in the partition's folder (so that
     landing them is a rename). What a killed run left there is removed first."""
     folder = partition_dir(dataset.landing_root(landing_dir), flow, year)
     for stale in folder.glob(f"{INCOMING_PREFIX}*"):
         shutil.rmtree(stale, ignore_errors=True)
-    return folder / f"{INCOMING_PREFIX}{stamp}"
+    return folder / f"{INCOMING_PREFIX}{landing_stamp(fetched_at)}"
 
 
 def _rename_new(source: Path, target: Path) -> None:

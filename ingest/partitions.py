@@ -259,9 +259,7 @@ def _fetch_and_land_products(
         return _Fetched(None, skipped=_skipped(flow, year, f"no ATP code list at {url} (HTTP 404)"))
     landed_list = land_code_list(settings.landing_dir, code_list)
     fetched_at = datetime.now(UTC)
-    incoming = incoming_dir(
-        settings.landing_dir, HS, flow, year, fetched_at.strftime("%Y%m%dT%H%M%S%fZ")
-    )
+    incoming = incoming_dir(settings.landing_dir, HS, flow, year, fetched_at)
     what = f"store {flow} {year} products"
     try:
         answers = fetch_products(

@@ -343,11 +343,11 @@ def _insert_body(
     landing_file: str,
 ) -> None:
     # Each file is the API's JSON array of rows, header first (the same header in each). DuckDB
-    # streams them one row at a time and skips a header by its value cell, which in every data row is a whole number or
-    # missing (the parse checked that): a missing value (null or "") is stored as NULL, and NULL
-    # IS DISTINCT FROM the header's name, so such a row is kept. A null code or name is stored as
-    # "", as the parse reads it. Landing paths hold no glob characters (settings.py refuses
-    # them), so read_json reads exactly these files.
+    # streams them one row at a time and skips a header by its value cell, which in every data
+    # row is a whole number or missing (the parse checked that): a missing value (null or "") is
+    # stored as NULL, and NULL IS DISTINCT FROM the header's name, so such a row is kept. A null
+    # code or name is stored as "", as the parse reads it. Landing paths hold no glob characters
+    # (settings.py refuses them), so read_json reads exactly these files.
     value_column = VALUE_COLUMN[table.flow]
     value_position = table.header_positions[table.columns.index(value_column)] + 1
     cells = ", ".join(
